@@ -1,0 +1,59 @@
+"""The `kubeforge` command: one sub-module per command group; errors become one line and an exit code."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from kubeforge import __version__
+from kubeforge.cli import doctor, release, spec
+from kubeforge.cli.output import err_console
+from kubeforge.errors import KubeforgeError
+
+app = typer.Typer(
+    name="kubeforge",
+    help="Install and operate a Kubeflow-class ML platform: spec -> lock -> render -> check -> apply.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+release.register(app)
+app.add_typer(spec.app, name="spec")
+doctor.register(app)
+
+for _extra in ("kubeforge.cli.render", "kubeforge.cli.check", "kubeforge.cli.kind"):
+    # Commands of later stages register themselves when their module is present.
+    try:
+        __import__(_extra, fromlist=["register"]).register(app)
+    except ModuleNotFoundError as _exc:
+        if _exc.name != _extra:
+            raise
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except KubeforgeError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        raise

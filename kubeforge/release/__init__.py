@@ -1,0 +1,1 @@
+"""Releases: the hand-written release definition and the generated per-file lock."""

@@ -1,0 +1,153 @@
+"""Load a PlatformSpec: profile (following `extends:`) + overrides file, then check it against the lock."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from kubeforge.errors import BadInput
+from kubeforge.paths import MANIFESTS_DIR, PROFILES_DIR
+from kubeforge.release.model import Lock
+from kubeforge.release.store import load_lock
+from kubeforge.spec.merge import Path_, deep_merge, origin_of
+from kubeforge.spec.model import PlatformSpec
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping, or BadInput naming the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise BadInput("file not found", file=str(path)) from exc
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "?"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise BadInput(f"malformed YAML at {where}: {problem}", file=str(path)) from exc
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise BadInput(f"expected a mapping at the top, got {type(doc).__name__}", file=str(path))
+    return doc
+
+
+def profile_names(profiles: Path = PROFILES_DIR) -> list[str]:
+    return sorted(p.stem for p in profiles.glob("*.yaml"))
+
+
+def _profile_chain(name: str, profiles: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The profile and its ancestors, base first."""
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    seen: list[str] = []
+    current: str | None = name
+    referrer = "--profile"
+    while current is not None:
+        if current in seen:
+            loop = " -> ".join([*seen, current])
+            raise BadInput(f"extends loop: {loop}", file=str(profiles / f"{seen[-1]}.yaml"), field="extends")
+        path = profiles / f"{current}.yaml"
+        if not path.is_file():
+            known = ", ".join(profile_names(profiles)) or "none"
+            raise BadInput(f"unknown profile {current!r} (known: {known})", file=referrer, field="extends" if seen else None)
+        seen.append(current)
+        doc = read_yaml(path)
+        parent = doc.pop("extends", None)
+        if parent is not None and not isinstance(parent, str):
+            raise BadInput("expected the name of another profile", file=str(path), field="extends")
+        chain.append((path, doc))
+        referrer = str(path)
+        current = parent
+    return list(reversed(chain))
+
+
+def merged_document(
+    profile: str, overrides: list[Path] | None = None, profiles: Path = PROFILES_DIR
+) -> tuple[dict[str, Any], dict[Path_, str], str]:
+    """The merged mapping, where each field came from, and the last file read."""
+    origin: dict[Path_, str] = {}
+    data: dict[str, Any] = {}
+    last = ""
+    for path, doc in _profile_chain(profile, profiles):
+        data = deep_merge(data, doc, origin, str(path))
+        last = str(path)
+    for path in overrides or []:
+        doc = read_yaml(path)
+        if "extends" in doc:
+            raise BadInput("overrides cannot extend; pass --profile instead", file=str(path), field="extends")
+        data = deep_merge(data, doc, origin, str(path))
+        last = str(path)
+    data["profile"] = profile
+    return data, origin, last
+
+
+def _field_and_message(err: Any) -> tuple[tuple[str | int, ...], str]:
+    loc: tuple[str | int, ...] = tuple(err.get("loc", ()))
+    msg = str(err.get("msg", ""))
+    msg = re.sub(r"^(Value|Assertion) error, ", "", msg)
+    # Model-level validators name their field at the start of the message: "teams.1.name: ...".
+    m = re.match(r"^([A-Za-z_][\w]*(?:\.[\w-]+)*): (.*)$", msg)
+    if not loc and m:
+        loc = tuple(int(p) if p.isdigit() else p for p in m.group(1).split("."))
+        msg = m.group(2)
+    if err.get("type") == "extra_forbidden":
+        msg = "unknown field"
+    elif err.get("type") == "string_pattern_mismatch":
+        msg = f"{err.get('input')!r} does not match {err.get('ctx', {}).get('pattern')}"
+    return loc, msg
+
+
+def load_spec(
+    profile: str,
+    overrides: list[Path] | None = None,
+    *,
+    profiles: Path = PROFILES_DIR,
+    manifests: Path = MANIFESTS_DIR,
+    extra: dict[str, Any] | None = None,
+) -> PlatformSpec:
+    """Load and validate; `extra` is a mapping merged last (Pulumi stack config)."""
+    data, origin, last = merged_document(profile, overrides, profiles)
+    if extra:
+        data = deep_merge(data, extra, origin, "stack config")
+    try:
+        spec = PlatformSpec.model_validate(data)
+    except ValidationError as exc:
+        loc, msg = _field_and_message(exc.errors()[0])
+        field = ".".join(str(p) for p in loc)
+        raise BadInput(msg, file=origin_of(origin, loc, last), field=field) from exc
+    check_against_lock(spec, origin, last, manifests)
+    return spec
+
+
+def check_against_lock(spec: PlatformSpec, origin: dict[Path_, str], last: str, manifests: Path) -> Lock:
+    try:
+        lock = load_lock(spec.release, manifests)
+    except BadInput as exc:
+        raise BadInput(str(exc), file=origin_of(origin, ("release",), last), field="release") from exc
+    if not lock.kubernetes.contains(spec.cluster.kubernetes):
+        rng = f">= {lock.kubernetes.min}" + (f", <= {lock.kubernetes.max}" if lock.kubernetes.max else "")
+        raise BadInput(
+            f"Kubernetes {spec.cluster.kubernetes} is outside release {spec.release}'s supported range ({rng})",
+            file=origin_of(origin, ("cluster", "kubernetes"), last),
+            field="cluster.kubernetes",
+        )
+    for name, comp in spec.components.items():
+        if name not in lock.components:
+            known = ", ".join(sorted(lock.components))
+            raise BadInput(
+                f"unknown component {name!r} (release {spec.release} has: {known})",
+                file=origin_of(origin, ("components", name), last),
+                field=f"components.{name}",
+            )
+        if not comp.enabled and lock.components[name].core:
+            raise BadInput(
+                f"{name!r} is a core component and cannot be disabled",
+                file=origin_of(origin, ("components", name, "enabled"), last),
+                field=f"components.{name}.enabled",
+            )
+    return lock
