@@ -31,3 +31,9 @@ class CheckFailed(KubeforgeError):
     """A check found an error-severity problem."""
 
     exit_code = EXIT_CHECK_FAILED
+
+
+class RenderFailed(KubeforgeError):
+    """A build of pinned content failed (kustomize error, a file the lock does not pin)."""
+
+    exit_code = EXIT_CHECK_FAILED

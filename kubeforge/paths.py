@@ -25,3 +25,12 @@ def mirror_dir() -> Path | None:
     """A mirror folder laid out OWNER/REPO/TAG/, from KUBEFORGE_MIRROR, or None to use GitHub."""
     value = os.environ.get("KUBEFORGE_MIRROR")
     return Path(value) if value else None
+
+
+def state_dir() -> Path:
+    """Generated secrets kept between renders: KUBEFORGE_STATE, else $XDG_STATE_HOME/kubeforge."""
+    explicit = os.environ.get("KUBEFORGE_STATE")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_STATE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "kubeforge"

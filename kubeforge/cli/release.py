@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ def fetch(
         report = fetch_release(load_lock(key), cache=cache or cache_dir(), mirror=folder, force=force)
         reports.append((key, report))
     if output is Output.json:
-        print_json({key: report.to_json() for key, report in reports})
+        print_json({key: json.loads(report.to_json()) for key, report in reports})
         return
     rows = [
         (key, s.key, f"{s.repo}@{s.tag}", s.commit[:12], s.files, s.origin, f"{s.seconds:.2f}s")

@@ -1,0 +1,126 @@
+"""Write a render to build/<profile>/: one YAML file per component in install order, plan.json, summary.json.
+
+Written to a temporary sibling folder, then swapped in: a failed render leaves the previous output as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from kubeforge.errors import BadInput
+from kubeforge.k8s import ident
+from kubeforge.render.footprint import footprint
+from kubeforge.render.pipeline import Render
+from kubeforge.render.transforms.images import images_of
+from kubeforge.render.yamlio import dump_stream
+
+PLAN = "plan.json"
+SUMMARY = "summary.json"
+
+
+def check_writable(out: Path) -> None:
+    """Fail before any build when the output cannot be written."""
+    parent = out.resolve().parent
+    probe = out if out.exists() else parent
+    while not probe.exists():
+        probe = probe.parent
+    if not os.access(probe, os.W_OK) or (out.exists() and not out.is_dir()):
+        raise BadInput(f"cannot write to {out}", field="--out")
+
+
+def component_files(render: Render) -> dict[str, str]:
+    """File name -> YAML text, one per component, numbered in install order."""
+    out = {}
+    for n, (name, objects) in enumerate(render.by_component().items()):
+        out[f"{n:02d}-{name}.yaml"] = f"# kubeforge render: component {name} ({render.version_of(name)})\n" + _yaml(
+            objects
+        )
+    return out
+
+
+def _yaml(objects: list[dict[str, Any]]) -> str:
+    """YAML of objects, memoized by the digest of their JSON: a warm render skips the slow emitter."""
+    from kubeforge.paths import cache_dir
+
+    blob = json.dumps(objects, sort_keys=True, separators=(",", ":")).encode()
+    key = hashlib.sha256(blob).hexdigest()
+    path = cache_dir() / "yaml" / key[:2] / f"{key}.yaml"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    text = dump_stream(objects)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+    return text
+
+
+def plan_json(render: Render) -> dict[str, Any]:
+    waves = []
+    for wave in render.waves.waves:
+        groups: dict[str, list[str]] = {}
+        for i in wave.members:
+            groups.setdefault(render.component_of[i], []).append(ident(render.objects[i]))
+        waves.append({"index": wave.index, "name": wave.name, "wait_for": wave.gates, "groups": groups})
+    return {
+        "release": render.spec.release,
+        "profile": render.spec.profile,
+        "components": render.components,
+        "waves": waves,
+        "notes": render.notes,
+    }
+
+
+def summary_json(render: Render) -> dict[str, Any]:
+    by_comp = render.by_component()
+    return {
+        "release": render.spec.release,
+        "profile": render.spec.profile,
+        "kustomize": {"version": render.kustomize.version, "via": render.kustomize.source},
+        "components": {
+            name: {"version": render.version_of(name), "objects": len(objs)} for name, objs in by_comp.items()
+        },
+        "objects": len(render.objects),
+        "objects_by_kind": dict(sorted(Counter(str(o.get("kind")) for o in render.objects).items())),
+        "images": images_of(render.objects),
+        "requests": footprint(render.objects).to_json(),
+    }
+
+
+def write_render(render: Render, out: Path) -> dict[str, Any]:
+    check_writable(out)
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        for name, text in component_files(render).items():
+            (staging / name).write_text(text, encoding="utf-8")
+        summary = summary_json(render)
+        (staging / PLAN).write_text(json.dumps(plan_json(render), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        (staging / SUMMARY).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        staging.chmod(0o755)
+        _swap(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return summary
+
+
+def _swap(staging: Path, out: Path) -> None:
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.rename(out, old)
+    os.rename(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

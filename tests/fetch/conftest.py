@@ -1,0 +1,73 @@
+"""Fixtures for fetch tests: locks generated from the real mirror, a loopback codeload server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from kubeforge.release.lockgen import generate, source_roots
+from kubeforge.release.model import Lock
+from kubeforge.release.store import definition_path, load_definition
+
+from .helpers import UPSTREAM, Codeload
+
+
+def _lock(release: str) -> Lock:
+    definition = load_definition(release)
+    return generate(definition, definition_path(release).read_bytes(), source_roots(definition, UPSTREAM))
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Path:
+    if not (UPSTREAM / "README.md").is_file():
+        pytest.skip(f"the upstream mirror {UPSTREAM} is not here")
+    return UPSTREAM
+
+
+@pytest.fixture(scope="session")
+def lock_2603(upstream: Path) -> Lock:
+    return _lock("26.03")
+
+
+@pytest.fixture(scope="session")
+def lock_1110(upstream: Path) -> Lock:
+    return _lock("v1.11.0")
+
+
+@pytest.fixture
+def codeload() -> Iterator[Codeload]:
+    """A codeload-like server on 127.0.0.1 (random port) answering the routes a test sets."""
+    state = Codeload(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.hits.append(self.path)
+            route = state.routes.get(self.path)
+            if route is None or route.status != 200:
+                self.send_error(route.status if route else 404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-gzip")
+            if route.length:
+                self.send_header("Content-Length", str(len(route.body)))
+            self.end_headers()
+            self.wfile.write(route.body if route.cut is None else route.body[: route.cut])
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
