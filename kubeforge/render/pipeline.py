@@ -22,7 +22,7 @@ from kubeforge.release.store import load_lock
 from kubeforge.render import extensions
 from kubeforge.render.kustomize import Build, plan_builds, run_builds
 from kubeforge.render.order import enabled_components, object_sort_key
-from kubeforge.render.transforms.hardening import harden
+from kubeforge.render.transforms.hardening import bound_service_accounts, harden
 from kubeforge.render.transforms.images import rewrite_images
 from kubeforge.render.transforms.labels import add_labels
 from kubeforge.render.transforms.namespaces import cluster_scoped_kinds, place
@@ -90,7 +90,9 @@ def render_platform(
     per_component: dict[str, list[KObj]] = {name: [] for name in components}
     for build in builds:
         per_component[build.component].extend(built[build])  # fresh objects: parsed per render
-    scoped = cluster_scoped_kinds([o for objs in per_component.values() for o in objs])
+    every = [o for objs in per_component.values() for o in objs]
+    scoped = cluster_scoped_kinds(every)
+    bound = bound_service_accounts(every)  # a binding in one component may serve another's workload
     for name in components:
         comp = lock.components[name]
         objs = per_component[name]
@@ -99,7 +101,7 @@ def render_platform(
         objs = apply_sizing(objs, plan)
         if name == "istio":
             objs = size_injector_defaults(objs, plan)
-        objs = harden(objs)
+        objs = harden(objs, bound)
         objs = rewrite_images(objs, spec.images.registry)
         per_component[name] = add_labels(objs, name, comp.version)
 
@@ -115,6 +117,9 @@ def render_platform(
     for addition in extensions.additions():
         objs = addition.build(spec, upstream_objects)
         if objs:
+            # Our own workloads (per-team KFP servers) get the same sizing, hardening and mirror rewrite.
+            objs = apply_sizing(objs, plan_for(spec.sizing, None))
+            objs = rewrite_images(harden(objs), spec.images.registry)
             per_component[addition.name] = add_labels(objs, addition.name, addition.version)
             order.append(addition.name)
             if progress:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import yaml
 
-from kubeforge.errors import BadInput
 from kubeforge.release.model import Lock, Remote
 from kubeforge.release.walk import apply_edits, is_remote, load_kustomization
 
@@ -58,11 +57,19 @@ def _write_remote_wrapper(dest: Path, index: int, remote: Remote) -> None:
     (folder / "kustomization.yaml").write_text(yaml.safe_dump(doc, sort_keys=True), encoding="utf-8")
 
 
-def _remote_target(lock: Lock, url: str) -> str:
+def _remote_target(lock: Lock, url: str) -> str | None:
     for i, remote in enumerate(lock.remotes):
         if remote.url == url:
             return f"{REMOTES_DIR}/{i}" if remote.images else f"{remote.source}/{remote.path}"
-    raise BadInput(f"remote base {url!r} is not mapped to a pinned source", field="remotes")
+    return None  # unmapped: the lock's walker already refused any that a locked build reaches
+
+
+def _localize(lock: Lock, entry: object, here: str) -> object:
+    if isinstance(entry, str) and is_remote(entry):
+        target = _remote_target(lock, entry)
+        if target is not None:
+            return posixpath.relpath(target, here)
+    return entry
 
 
 def _rewrite(dest: Path, lock: Lock, source: str, path: str) -> None:
@@ -76,10 +83,7 @@ def _rewrite(dest: Path, lock: Lock, source: str, path: str) -> None:
         entries = edited.get(field)
         if not isinstance(entries, list):
             continue
-        new = [
-            posixpath.relpath(_remote_target(lock, e), here) if isinstance(e, str) and is_remote(e) else e
-            for e in entries
-        ]
+        new = [_localize(lock, e, here) for e in entries]
         if new != entries:
             edited = {**edited, field: new}
             changed = True

@@ -15,7 +15,7 @@ from kubeforge.k8s import KObj, namespace_of, pod_spec
 
 
 def harden(objects: list[KObj], bound_accounts: set[tuple[str, str]] | None = None) -> list[KObj]:
-    bound = bound_accounts if bound_accounts is not None else _bound_service_accounts(objects)
+    bound = bound_accounts if bound_accounts is not None else bound_service_accounts(objects)
     for obj in objects:
         spec = pod_spec(obj)
         if spec is None:
@@ -55,7 +55,7 @@ def disable_unused_token(spec: dict[str, Any], namespace: str, bound: set[tuple[
         spec["automountServiceAccountToken"] = False
 
 
-def _bound_service_accounts(objects: list[KObj]) -> set[tuple[str, str]]:
+def bound_service_accounts(objects: list[KObj]) -> set[tuple[str, str]]:
     """Service accounts named by any RoleBinding or ClusterRoleBinding in the same component."""
     bound: set[tuple[str, str]] = set()
     for obj in objects:

@@ -1,0 +1,164 @@
+"""Each render transform on its own, on small objects shaped like upstream's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kubeforge.render.transforms.hardening import harden
+from kubeforge.render.transforms.images import mirror_image, rewrite_images
+from kubeforge.render.transforms.labels import add_labels
+from kubeforge.render.transforms.namespaces import cluster_scoped_kinds, place
+from kubeforge.render.transforms.sizing import Plan, apply_sizing, size_container
+from kubeforge.spec.model import Resources
+
+
+def deployment(name: str = "app", **pod: Any) -> dict[str, Any]:
+    spec = {"containers": [{"name": "main", "image": "nginx:1.27"}], **pod}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "kubeflow"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": spec},
+        },
+    }
+
+
+LAPTOP = Plan(
+    replicas=1,
+    cap=Resources(cpu="10m", memory="48Mi"),
+    default_requests=Resources(cpu="5m", memory="32Mi"),
+    default_limits=Resources(cpu="2", memory="2Gi"),
+    limit_floor=None,
+    sidecar_requests=Resources(cpu="5m", memory="24Mi"),
+    sidecar_limits=Resources(cpu="1", memory="512Mi"),
+)
+
+
+def test_requests_shrink_to_the_cap_but_limits_stay() -> None:
+    out = size_container(
+        {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}, LAPTOP
+    )
+    assert out == {"requests": {"cpu": "10m", "memory": "48Mi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
+
+
+def test_requests_below_the_cap_are_kept() -> None:
+    out = size_container({"requests": {"cpu": "1m", "memory": "8Mi"}}, LAPTOP)
+    assert out["requests"] == {"cpu": "1m", "memory": "8Mi"}
+
+
+def test_missing_requests_and_limits_get_defaults_with_headroom() -> None:
+    out = size_container({}, LAPTOP)
+    assert out == {"requests": {"cpu": "5m", "memory": "32Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
+
+
+def test_limits_never_drop_below_upstream_and_floor_raises_them() -> None:
+    floor = Plan(**{**LAPTOP.__dict__, "limit_floor": Resources(memory="4Gi")})
+    out = size_container({"limits": {"cpu": "3", "memory": "1Gi"}}, floor)
+    assert out["limits"] == {"cpu": "3", "memory": "4Gi"}
+
+
+def test_request_never_exceeds_limit() -> None:
+    no_cap = Plan(**{**LAPTOP.__dict__, "cap": None, "default_requests": Resources(cpu="500m", memory="1Gi")})
+    out = size_container({"limits": {"cpu": "100m", "memory": "64Mi"}}, no_cap)
+    assert out["requests"] == {"cpu": "100m", "memory": "64Mi"}
+
+
+def test_replicas_apply_to_stateless_deployments_only() -> None:
+    ha = Plan(**{**LAPTOP.__dict__, "replicas": 2})
+    web = deployment("web")
+    db = deployment("db", volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "db"}}])
+    apply_sizing([web, db], ha)
+    assert web["spec"]["replicas"] == 2
+    assert db["spec"]["replicas"] == 1
+
+
+def test_sidecar_resources_are_annotated_on_pod_templates() -> None:
+    web = apply_sizing([deployment("web")], LAPTOP)[0]
+    annotations = web["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["sidecar.istio.io/proxyCPU"] == "5m"
+    assert annotations["sidecar.istio.io/proxyMemoryLimit"] == "512Mi"
+
+
+@pytest.mark.parametrize(
+    ("image", "mirrored"),
+    [
+        ("nginx:1.27", "mirror.local:5000/library/nginx:1.27"),
+        ("kubeflow/notebook:v1", "mirror.local:5000/kubeflow/notebook:v1"),
+        ("docker.io/bitnami/mysql:8", "mirror.local:5000/bitnami/mysql:8"),
+        ("ghcr.io/kubeflow/kfp:2.16@sha256:" + "a" * 64, "mirror.local:5000/kubeflow/kfp:2.16@sha256:" + "a" * 64),
+        ("localhost:5000/x/y:1", "mirror.local:5000/x/y:1"),
+    ],
+)
+def test_mirror_image(image: str, mirrored: str) -> None:
+    assert mirror_image(image, "mirror.local:5000") == mirrored
+
+
+def test_rewrite_images_touches_init_containers_and_nothing_without_a_registry() -> None:
+    dep = deployment(initContainers=[{"name": "init", "image": "busybox:1.36"}])
+    assert rewrite_images([dep], None)[0]["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+    rewrite_images([dep], "reg.example.com")
+    spec = dep["spec"]["template"]["spec"]
+    assert spec["initContainers"][0]["image"] == "reg.example.com/library/busybox:1.36"
+    assert spec["containers"][0]["image"] == "reg.example.com/library/nginx:1.27"
+
+
+def test_labels_keep_upstream_component_and_add_ours() -> None:
+    dep = deployment()
+    dep["metadata"]["labels"] = {"app.kubernetes.io/component": "server"}
+    add_labels([dep], "katib", "v0.19.0")
+    labels = dep["metadata"]["labels"]
+    assert labels["app.kubernetes.io/component"] == "server"
+    assert labels["app.kubernetes.io/part-of"] == "kubeforge"
+    assert labels["kubeforge.io/component"] == "katib"
+    assert labels["kubeforge.io/component-version"] == "v0.19.0"
+
+
+def test_namespace_placement() -> None:
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "profiles.kubeflow.org"},
+        "spec": {"group": "kubeflow.org", "scope": "Cluster", "names": {"kind": "Thing", "plural": "things"}},
+    }
+    thing = {"apiVersion": "kubeflow.org/v1", "kind": "Thing", "metadata": {"name": "t", "namespace": "oops"}}
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "r", "namespace": "x"},
+    }
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}
+    place([crd, thing, role, cm], "kubeflow", cluster_scoped_kinds([crd]))
+    assert "namespace" not in thing["metadata"]
+    assert "namespace" not in role["metadata"]
+    assert cm["metadata"]["namespace"] == "kubeflow"
+
+
+def test_hardening_is_safe() -> None:
+    plain = deployment("plain")
+    privileged = deployment(
+        "cni", containers=[{"name": "cni", "image": "istio/cni:1", "securityContext": {"privileged": True}}]
+    )
+    chosen = deployment("chosen", securityContext={"seccompProfile": {"type": "Unconfined"}})
+    bound = deployment("bound", serviceAccountName="controller")
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "b"},
+        "subjects": [{"kind": "ServiceAccount", "name": "controller", "namespace": "kubeflow"}],
+    }
+    harden([plain, privileged, chosen, bound, binding])
+    p = plain["spec"]["template"]["spec"]
+    assert p["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert p["containers"][0]["securityContext"]["allowPrivilegeEscalation"] is False
+    assert p["automountServiceAccountToken"] is False
+    assert "allowPrivilegeEscalation" not in privileged["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+    assert chosen["spec"]["template"]["spec"]["securityContext"]["seccompProfile"] == {"type": "Unconfined"}
+    assert "automountServiceAccountToken" not in bound["spec"]["template"]["spec"]
+    for dep in (plain, privileged, chosen, bound):
+        sc = dep["spec"]["template"]["spec"]["containers"][0].get("securityContext") or {}
+        assert "runAsNonRoot" not in sc and "readOnlyRootFilesystem" not in sc
