@@ -1,0 +1,1 @@
+"""Validation engine of `kubeforge check`: schema, CRD and checkov findings in one shape."""
