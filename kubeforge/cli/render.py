@@ -11,19 +11,14 @@ from kubeforge.cli.output import Output, console, err_console, print_json, print
 from kubeforge.cli.spec import OVERRIDES, PROFILE
 from kubeforge.paths import cache_dir
 from kubeforge.render import Render, render_platform
+from kubeforge.render.extensions import default_secret_store
 from kubeforge.render.output import check_writable, write_render
 from kubeforge.spec import PlatformSpec, load_spec
 
 
 def secret_store(spec: PlatformSpec) -> Any:
-    """The identity layer's store of generated secrets, when that layer is installed."""
-    try:
-        from kubeforge.identity import FileSecretStore  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    from kubeforge.paths import state_dir
-
-    return FileSecretStore(state_dir())
+    """The identity layer's store of generated secrets (kept so the CLI can show new passwords once)."""
+    return default_secret_store()
 
 
 def render_spec(spec: PlatformSpec, *, quiet: bool = False) -> tuple[Render, Any]:

@@ -49,3 +49,11 @@ def additions() -> list[Addition]:
 def identity_rewriter() -> Callable[..., list[KObj]] | None:
     fn: Callable[..., list[KObj]] | None = _optional("kubeforge.identity", "configure_identity")
     return fn
+
+
+def default_secret_store() -> Any:
+    """The identity layer's file store of generated secrets, under the state folder."""
+    from kubeforge.paths import state_dir
+
+    store = _optional("kubeforge.identity", "FileSecretStore")
+    return store(state_dir()) if store is not None else None

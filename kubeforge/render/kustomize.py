@@ -47,6 +47,7 @@ def run_builds(
     kustomize: Kustomize,
     cache: Path,
     progress: Callable[[Build, bool], None] | None = None,
+    weight: Callable[[Build], int] | None = None,
 ) -> dict[Build, list[KObj]]:
     """Objects per build: from the render cache, else built (in parallel) and stored there."""
     results: dict[Build, list[KObj]] = {}
@@ -60,6 +61,8 @@ def run_builds(
             if progress:
                 progress(build, True)
     if todo:
+        if weight is not None:
+            todo.sort(key=weight, reverse=True)  # longest first: the last build to start is a short one
         ws = workspace()  # only a cold build pays for laying out the workspace
         workers = max(2, os.cpu_count() or 2)
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -113,5 +116,5 @@ def _write_cache(cache: Path, key: str, objects: list[KObj]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(objects, fh, separators=(",", ":"))
+        fh.write(json.dumps(objects, separators=(",", ":")))  # dumps uses the C encoder; dump does not
     os.replace(tmp, path)

@@ -26,6 +26,7 @@ from kubeforge.render.transforms.hardening import bound_service_accounts, harden
 from kubeforge.render.transforms.images import rewrite_images
 from kubeforge.render.transforms.labels import add_labels
 from kubeforge.render.transforms.namespaces import cluster_scoped_kinds, place
+from kubeforge.render.transforms.podsecurity import pin_pod_security
 from kubeforge.render.transforms.sizing import apply_sizing, plan_for, size_injector_defaults
 from kubeforge.render.waves import WavePlan, plan_waves
 from kubeforge.render.workspace import materialize
@@ -85,7 +86,11 @@ def render_platform(
             if progress:
                 progress(build.component, f"{build.path} ({'cached' if cached else 'built'})")
 
-        built = run_builds(builds, workspace, kustomize, cache, on_build)
+        def weight(build: Build) -> int:
+            files = lock.components[build.component].files
+            return sum((roots[f.split(":", 1)[0]] / f.split(":", 1)[1]).stat().st_size for f in files)
+
+        built = run_builds(builds, workspace, kustomize, cache, on_build, weight)
 
     per_component: dict[str, list[KObj]] = {name: [] for name in components}
     for build in builds:
@@ -102,6 +107,7 @@ def render_platform(
         if name == "istio":
             objs = size_injector_defaults(objs, plan)
         objs = harden(objs, bound)
+        objs = pin_pod_security(objs, spec.cluster.kubernetes_minor)
         objs = rewrite_images(objs, spec.images.registry)
         per_component[name] = add_labels(objs, name, comp.version)
 
@@ -109,6 +115,7 @@ def render_platform(
     upstream_objects = [o for name in components for o in per_component[name]]
     rewrite = extensions.identity_rewriter()
     if rewrite is not None:
+        secrets = secrets if secrets is not None else extensions.default_secret_store()
         rewritten = rewrite(spec, upstream_objects, secrets)
         per_component = _regroup(per_component, rewritten)
         upstream_objects = rewritten

@@ -162,3 +162,21 @@ def test_hardening_is_safe() -> None:
     for dep in (plain, privileged, chosen, bound):
         sc = dep["spec"]["template"]["spec"]["containers"][0].get("securityContext") or {}
         assert "runAsNonRoot" not in sc and "readOnlyRootFilesystem" not in sc
+
+
+def test_pod_security_pinned_keeping_upstream_level() -> None:
+    from kubeforge.render.transforms.podsecurity import pin_pod_security
+
+    strict = {
+        "kind": "Namespace",
+        "metadata": {"name": "kubeflow", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}},
+    }
+    bare = {"kind": "Namespace", "metadata": {"name": "auth"}}
+    pin_pod_security([strict, bare], "1.34")
+    assert strict["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert bare["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    for ns in (strict, bare):
+        labels = ns["metadata"]["labels"]
+        assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.34"
+        assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+        assert labels["pod-security.kubernetes.io/audit-version"] == "v1.34"
