@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from kubeforge import __version__
 from kubeforge.cli import doctor, release, spec
@@ -44,16 +45,15 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except KubeforgeError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        # escape: messages quote patterns like ^[a-z0-9]... that rich would read as markup
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(130)
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
-        raise
+    except typer.TyperException as exc:  # typer's bundled click: unknown command or option, bad value
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        sys.exit(2)

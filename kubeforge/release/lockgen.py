@@ -31,13 +31,17 @@ def generate(definition: ReleaseDefinition, definition_text: bytes, roots: dict[
         component_files[name] = walker.files
     used: dict[str, dict[str, str]] = {key: {} for key in definition.sources}
     for refs in component_files.values():
-        for source, path in refs:
+        for source, path in sorted(refs):  # sorted: the first refusal is the same on every run
             _check_included(definition, source, path)
             if path not in used[source]:
                 used[source][path] = file_sha256(roots[source] / path)
     sources = {
         key: LockedSource(
-            repo=src.repo, tag=src.tag, commit=src.commit, tree=tree_sha256(used[key]), files=dict(sorted(used[key].items()))
+            repo=src.repo,
+            tag=src.tag,
+            commit=src.commit,
+            tree=tree_sha256(used[key]),
+            files=dict(sorted(used[key].items())),
         )
         for key, src in definition.sources.items()
         if used[key]

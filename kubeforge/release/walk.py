@@ -49,22 +49,23 @@ class Walker:
                 return candidate
         return None
 
-    def _remote(self, url: str, via: str) -> FileRef:
+    def _remote(self, url: str, via: str, fld: str) -> FileRef:
         for remote in self.remotes:
             if remote.url == url:
                 return remote.source, _norm(remote.path)
         raise BadInput(
             f"remote base {url!r} is not mapped to a pinned source (add it to remotes in release.yaml)",
             file=via,
-            field="resources",
+            field=fld,
         )
 
-    def _resolve(self, source: str, directory: str, entry: str, via: str) -> FileRef:
+    def _resolve(self, source: str, directory: str, entry: str, via: str, fld: str) -> FileRef:
         if is_remote(entry):
-            return self._remote(entry, via)
+            return self._remote(entry, via, fld)
+        # An absolute entry would make `root / path` ignore the root: refuse it like `..`.
         joined = _norm(posixpath.join(directory, entry))
-        if joined.startswith("../") or joined == "..":
-            raise BadInput(f"path {entry!r} leaves the source {source!r}", file=via, field="resources")
+        if posixpath.isabs(entry) or joined.startswith("../") or joined == "..":
+            raise BadInput(f"path {entry!r} leaves the source {source!r}", file=via, field=fld)
         return source, joined
 
     def _record_file(self, ref: FileRef, via: str, fld: str) -> None:
@@ -73,19 +74,19 @@ class Walker:
         self.files.add(ref)
 
     def _resource(self, source: str, directory: str, entry: str, via: str, fld: str) -> None:
-        ref = self._resolve(source, directory, entry, via)
+        ref = self._resolve(source, directory, entry, via, fld)
         if self._abs(ref).is_dir():
-            self._walk_dir(*ref, via=via)
+            self._walk_dir(*ref, via=via, fld=fld)
         else:
             self._record_file(ref, via, fld)
 
-    def _walk_dir(self, source: str, directory: str, via: str) -> None:
+    def _walk_dir(self, source: str, directory: str, via: str, fld: str = "resources") -> None:
         if (source, directory) in self._seen_dirs:
             return
         self._seen_dirs.add((source, directory))
         kfile = self._kustomization_file(source, directory)
         if kfile is None:
-            raise BadInput(f"no kustomization file in {source}:{directory}", file=via, field="resources")
+            raise BadInput(f"no kustomization file in {source}:{directory}", file=via, field=fld)
         kpath = f"{source}:{kfile}"
         self.files.add((source, kfile))
         doc = load_kustomization(self.roots[source] / kfile, kpath)
@@ -100,7 +101,7 @@ class Walker:
         for fld in ("resources", "bases", "components"):
             each(fld, lambda e, f=fld: self._resource(source, directory, e, via, f))  # type: ignore[misc]
         for fld in ("crds", "configurations"):
-            each(fld, lambda e, f=fld: self._record_file(self._resolve(source, directory, e, via), via, f))  # type: ignore[misc]
+            each(fld, lambda e, f=fld: self._record_file(self._resolve(source, directory, e, via, f), via, f))  # type: ignore[misc]
         for fld in ("generators", "transformers", "validators"):
             # Entries are either inline YAML (a newline) or paths to config files / kustomizations.
             for entry in doc.get(fld) or []:
@@ -108,14 +109,15 @@ class Walker:
                     self._resource(source, directory, entry, via, fld)
         for entry in doc.get("patchesStrategicMerge") or []:
             if isinstance(entry, str) and "\n" not in entry.strip():
-                self._record_file(self._resolve(source, directory, entry, via), via, "patchesStrategicMerge")
+                psm = self._resolve(source, directory, entry, via, "patchesStrategicMerge")
+                self._record_file(psm, via, "patchesStrategicMerge")
         for fld in ("patchesJson6902", "patches", "replacements"):
             for entry in doc.get(fld) or []:
                 if isinstance(entry, dict) and isinstance(entry.get("path"), str):
-                    self._record_file(self._resolve(source, directory, entry["path"], via), via, fld)
+                    self._record_file(self._resolve(source, directory, entry["path"], via, fld), via, fld)
         openapi = doc.get("openapi")
         if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
-            self._record_file(self._resolve(source, directory, openapi["path"], via), via, "openapi")
+            self._record_file(self._resolve(source, directory, openapi["path"], via, "openapi"), via, "openapi")
         for fld in ("configMapGenerator", "secretGenerator"):
             for gen in doc.get(fld) or []:
                 if not isinstance(gen, dict):
@@ -125,7 +127,7 @@ class Walker:
                 if gen.get("env"):
                     refs.append(str(gen["env"]))
                 for ref in refs:
-                    self._record_file(self._resolve(source, directory, ref, via), via, fld)
+                    self._record_file(self._resolve(source, directory, ref, via, fld), via, fld)
         if doc.get("helmCharts") or doc.get("helmChartInflationGenerator"):
             raise BadInput("helm charts are not supported in a pinned build", file=via, field="helmCharts")
 

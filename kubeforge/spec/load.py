@@ -54,7 +54,11 @@ def _profile_chain(name: str, profiles: Path) -> list[tuple[Path, dict[str, Any]
         path = profiles / f"{current}.yaml"
         if not path.is_file():
             known = ", ".join(profile_names(profiles)) or "none"
-            raise BadInput(f"unknown profile {current!r} (known: {known})", file=referrer, field="extends" if seen else None)
+            raise BadInput(
+                f"unknown profile {current!r}: no {path} (known: {known})",
+                file=referrer,
+                field="extends" if seen else None,
+            )
         seen.append(current)
         doc = read_yaml(path)
         parent = doc.pop("extends", None)
@@ -128,7 +132,9 @@ def check_against_lock(spec: PlatformSpec, origin: dict[Path_, str], last: str, 
     try:
         lock = load_lock(spec.release, manifests)
     except BadInput as exc:
-        raise BadInput(str(exc), file=origin_of(origin, ("release",), last), field="release") from exc
+        # Name the file that set `release`; the inner error's own "release: " prefix would say it twice.
+        message = str(exc).removeprefix("release: ") if exc.field == "release" and not exc.file else str(exc)
+        raise BadInput(message, file=origin_of(origin, ("release",), last), field="release") from exc
     if not lock.kubernetes.contains(spec.cluster.kubernetes):
         rng = f">= {lock.kubernetes.min}" + (f", <= {lock.kubernetes.max}" if lock.kubernetes.max else "")
         raise BadInput(

@@ -7,7 +7,9 @@ from typing import Any
 Path_ = tuple[str, ...]
 
 
-def deep_merge(base: dict[str, Any], top: dict[str, Any], origin: dict[Path_, str], source: str, at: Path_ = ()) -> dict[str, Any]:
+def deep_merge(
+    base: dict[str, Any], top: dict[str, Any], origin: dict[Path_, str], source: str, at: Path_ = ()
+) -> dict[str, Any]:
     """Return base updated by top. `origin` maps each field path set by `top` to `source`."""
     out = dict(base)
     for key, value in top.items():

@@ -6,7 +6,7 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from kubeforge.spec.quantity import parse_quantity
 
@@ -28,7 +28,14 @@ def _cidr(value: str) -> str:
     return value
 
 
-Quantity = Annotated[str, AfterValidator(_quantity)]
+def _number_to_text(value: object) -> object:
+    # YAML reads `cpu: 2` as an int; Kubernetes takes it as the quantity "2", and so does the spec.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Quantity = Annotated[str, BeforeValidator(_number_to_text), AfterValidator(_quantity)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
 Name = Annotated[str, Field(pattern=DNS1123, max_length=63)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
@@ -39,12 +46,16 @@ class Model(BaseModel):
 
 
 class Resources(Model):
+    """CPU and memory quantities (Kubernetes notation)."""
+
     cpu: Quantity | None = Field(default=None, description="CPU, e.g. 100m or 2.")
     memory: Quantity | None = Field(default=None, description="Memory, e.g. 128Mi or 4Gi.")
 
 
 # --- cluster ---------------------------------------------------------------------------------
 class ClusterSpec(Model):
+    """The cluster the platform is installed on."""
+
     name: Name = Field(default="kubeflow", description="Cluster name (also the kind cluster's name).")
     provider: Literal["kind", "kubeadm", "managed"] = Field(
         default="kubeadm",
@@ -65,8 +76,12 @@ class ClusterSpec(Model):
 
 # --- components and sizing ---------------------------------------------------------------------
 class ComponentSpec(Model):
+    """One component of the release: on or off, and its sizing."""
+
     enabled: bool = Field(default=True, description="Whether the component is installed.")
-    replicas: int | None = Field(default=None, ge=0, le=20, description="Replicas of its Deployments; None: sizing default.")
+    replicas: int | None = Field(
+        default=None, ge=0, le=20, description="Replicas of its Deployments; None: sizing default."
+    )
     requests: Resources | None = Field(
         default=None, description="Per-container request ceiling for this component (overrides sizing.max_requests)."
     )
@@ -76,12 +91,22 @@ class ComponentSpec(Model):
 
 
 class SidecarSizing(Model):
-    requests: Resources = Field(default_factory=lambda: Resources(cpu="10m", memory="40Mi"))
-    limits: Resources = Field(default_factory=lambda: Resources(cpu="2", memory="1Gi"))
+    """Resources of the Istio sidecar injected into every meshed pod."""
+
+    requests: Resources = Field(
+        default_factory=lambda: Resources(cpu="10m", memory="40Mi"), description="Requests of each sidecar."
+    )
+    limits: Resources = Field(
+        default_factory=lambda: Resources(cpu="2", memory="1Gi"), description="Limits of each sidecar."
+    )
 
 
 class Sizing(Model):
-    replicas: int | None = Field(default=None, ge=1, le=20, description="Replicas of platform Deployments; None: upstream's.")
+    """Replicas and container resources of the platform's own workloads."""
+
+    replicas: int | None = Field(
+        default=None, ge=1, le=20, description="Replicas of platform Deployments; None: upstream's."
+    )
     max_requests: Resources | None = Field(
         default=None, description="Shrink every container's requests to at most this (laptops); None: keep upstream's."
     )
@@ -101,6 +126,8 @@ _BCRYPT = r"^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$"
 
 
 class StaticUser(Model):
+    """A Dex static user (kind only)."""
+
     email: Email = Field(description="Login e-mail; also the kubeflow-userid.")
     username: str | None = Field(default=None, description="Display name; defaults to the e-mail's local part.")
     hash: str | None = Field(
@@ -111,50 +138,64 @@ class StaticUser(Model):
 
 
 class OIDCConnector(Model):
-    type: Literal["oidc"]
-    id: Name
-    name: str
+    """A Dex connector to an OpenID Connect identity provider."""
+
+    type: Literal["oidc"] = Field(description="Connector type: oidc.")
+    id: Name = Field(description="Connector id (DNS-1123), unique among connectors.")
+    name: str = Field(description="Name shown on the login page.")
     issuer: str = Field(pattern=r"^https://", description="The upstream IdP's issuer URL.")
-    client_id: str
+    client_id: str = Field(description="OAuth2 client id registered at the IdP.")
     client_secret_ref: str = Field(description="name/key of a Secret in the auth namespace; never the value.")
     groups_claim: str = Field(default="groups", description="Claim carrying the user's groups.")
-    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email", "groups"])
+    scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "profile", "email", "groups"], description="OAuth2 scopes requested."
+    )
 
 
 class LDAPConnector(Model):
-    type: Literal["ldap"]
-    id: Name
-    name: str
+    """A Dex connector to an LDAP directory."""
+
+    type: Literal["ldap"] = Field(description="Connector type: ldap.")
+    id: Name = Field(description="Connector id (DNS-1123), unique among connectors.")
+    name: str = Field(description="Name shown on the login page.")
     host: str = Field(description="host:port of the LDAP server (TLS).")
-    bind_dn: str
+    bind_dn: str = Field(description="DN Dex binds as to search the directory.")
     bind_password_ref: str = Field(description="name/key of a Secret in the auth namespace.")
-    user_base_dn: str
-    group_base_dn: str
-    user_filter: str = "(objectClass=person)"
-    group_filter: str = "(objectClass=groupOfNames)"
+    user_base_dn: str = Field(description="Base DN of the user search.")
+    group_base_dn: str = Field(description="Base DN of the group search.")
+    user_filter: str = Field(default="(objectClass=person)", description="LDAP filter selecting users.")
+    group_filter: str = Field(default="(objectClass=groupOfNames)", description="LDAP filter selecting groups.")
     groups_claim: str = Field(default="groups", description="Dex puts LDAP groups in this claim.")
 
 
 class GitHubConnector(Model):
-    type: Literal["github"]
-    id: Name
-    name: str
-    client_id: str
+    """A Dex connector to GitHub (OAuth app)."""
+
+    type: Literal["github"] = Field(description="Connector type: github.")
+    id: Name = Field(description="Connector id (DNS-1123), unique among connectors.")
+    name: str = Field(description="Name shown on the login page.")
+    client_id: str = Field(description="Client id of the GitHub OAuth app.")
     client_secret_ref: str = Field(description="name/key of a Secret in the auth namespace.")
     orgs: list[str] = Field(default_factory=list, description="Organisations (and their teams become groups).")
-    groups_claim: str = Field(default="groups")
+    groups_claim: str = Field(default="groups", description="Claim carrying the org:team groups.")
 
 
 Connector = Annotated[OIDCConnector | LDAPConnector | GitHubConnector, Field(discriminator="type")]
 
 
 class GroupMapping(Model):
+    """Binds an IdP group to a team with a role."""
+
     group: str = Field(description="IdP group name as the connector reports it.")
     team: Name = Field(description="Team the group belongs to.")
-    role: Literal["owner", "member", "viewer"] = "member"
+    role: Literal["owner", "member", "viewer"] = Field(
+        default="member", description="owner: kubeflow-admin; member: kubeflow-edit; viewer: kubeflow-view."
+    )
 
 
 class IdentitySpec(Model):
+    """Who can log in: Dex static users or upstream connectors, and group mappings."""
+
     static_users: list[StaticUser] = Field(default_factory=list, description="Dex static users: kind only.")
     connectors: list[Connector] = Field(default_factory=list, description="Upstream IdPs (production).")
     groups: list[GroupMapping] = Field(default_factory=list, description="IdP group -> team and role.")
@@ -162,6 +203,8 @@ class IdentitySpec(Model):
 
 # --- teams -----------------------------------------------------------------------------------------
 class Quota(Model):
+    """The team namespace's ResourceQuota."""
+
     cpu: Quantity = Field(default="8", description="requests.cpu and limits.cpu ceiling.")
     memory: Quantity = Field(default="32Gi", description="requests.memory and limits.memory ceiling.")
     gpu: int = Field(default=0, ge=0, description="requests.nvidia.com/gpu.")
@@ -170,6 +213,8 @@ class Quota(Model):
 
 
 class LimitDefaults(Model):
+    """The team namespace's LimitRange: defaults for containers that set none."""
+
     default: Resources = Field(default_factory=lambda: Resources(cpu="1", memory="2Gi"), description="Default limits.")
     default_request: Resources = Field(
         default_factory=lambda: Resources(cpu="100m", memory="256Mi"), description="Default requests."
@@ -177,41 +222,55 @@ class LimitDefaults(Model):
 
 
 class Egress(Model):
+    """Where the team's pods may connect outside the cluster."""
+
     cidrs: list[Cidr] = Field(default_factory=list, description="CIDRs the team's pods may reach.")
     internet: bool = Field(default=False, description="Open all but cluster and link-local ranges.")
 
 
 class TeamGroups(Model):
-    owners: list[str] = Field(default_factory=list)
-    members: list[str] = Field(default_factory=list)
-    viewers: list[str] = Field(default_factory=list)
+    """IdP groups bound to the team's namespace, by role."""
+
+    owners: list[str] = Field(default_factory=list, description="Groups bound to kubeflow-admin.")
+    members: list[str] = Field(default_factory=list, description="Groups bound to kubeflow-edit.")
+    viewers: list[str] = Field(default_factory=list, description="Groups bound to kubeflow-view.")
 
 
 class Team(Model):
+    """A team: one namespace (Kubeflow Profile) with its users, quota and egress."""
+
     name: Name = Field(description="Namespace name (DNS-1123), unique.")
     owners: list[Email] = Field(min_length=1, description="Owners: kubeflow-admin; the first owns the Profile.")
     members: list[Email] = Field(default_factory=list, description="kubeflow-edit.")
     viewers: list[Email] = Field(default_factory=list, description="kubeflow-view.")
     groups: TeamGroups = Field(default_factory=TeamGroups, description="IdP groups bound by role.")
-    quota: Quota = Field(default_factory=Quota)
+    quota: Quota = Field(default_factory=Quota, description="ResourceQuota of the namespace.")
     limits: LimitDefaults = Field(default_factory=LimitDefaults, description="LimitRange defaults.")
-    egress: Egress = Field(default_factory=Egress)
+    egress: Egress = Field(default_factory=Egress, description="Egress NetworkPolicy of the namespace.")
 
 
 # --- gpu, images, ingress -------------------------------------------------------------------------
 class GPUSharing(Model):
-    strategy: Literal["none", "time-slicing", "mig"] = "none"
+    """How physical GPUs are shared between pods."""
+
+    strategy: Literal["none", "time-slicing", "mig"] = Field(
+        default="none", description="none: one pod per GPU; time-slicing: shared in time; mig: Multi-Instance GPU."
+    )
     replicas: int = Field(default=1, ge=1, le=64, description="time-slicing: virtual GPUs per physical GPU.")
     mig_strategy: Literal["single", "mixed"] = Field(default="single", description="mig: how MIG devices are exposed.")
 
 
 class GPUSpec(Model):
-    enabled: bool = False
+    """NVIDIA GPU support: driver branch and sharing."""
+
+    enabled: bool = Field(default=False, description="Whether the cluster has NVIDIA GPUs to schedule on.")
     driver_branch: str = Field(default="580", pattern=r"^[0-9]{3}$", description="NVIDIA driver branch.")
-    sharing: GPUSharing = Field(default_factory=GPUSharing)
+    sharing: GPUSharing = Field(default_factory=GPUSharing, description="How GPUs are shared.")
 
 
 class ImagesSpec(Model):
+    """Where container images are pulled from."""
+
     registry: str | None = Field(
         default=None,
         pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$",
@@ -220,7 +279,12 @@ class ImagesSpec(Model):
 
 
 class TLSSpec(Model):
-    mode: Literal["self-signed", "issuer", "none"] = "self-signed"
+    """TLS of the ingress gateway."""
+
+    mode: Literal["self-signed", "issuer", "none"] = Field(
+        default="self-signed",
+        description="self-signed: the kubeflow self-signing issuer; issuer: a named ClusterIssuer; none: plain HTTP.",
+    )
     issuer: str | None = Field(default=None, description="cert-manager ClusterIssuer name (mode issuer).")
 
     @model_validator(mode="after")
@@ -231,9 +295,11 @@ class TLSSpec(Model):
 
 
 class IngressSpec(Model):
+    """How users reach the platform."""
+
     host: str = Field(default="localhost", pattern=r"^[a-z0-9.-]+$", description="Public host of the platform.")
     port: int | None = Field(default=None, ge=1, le=65535, description="Public port when not 443.")
-    tls: TLSSpec = Field(default_factory=TLSSpec)
+    tls: TLSSpec = Field(default_factory=TLSSpec, description="TLS of the public endpoint.")
 
 
 # --- the spec ---------------------------------------------------------------------------------------
@@ -242,16 +308,16 @@ class PlatformSpec(Model):
 
     profile: str = Field(description="The profile this spec was loaded from.")
     release: str = Field(default="26.03", description="Release key of a lock under manifests/.")
-    cluster: ClusterSpec = Field(default_factory=ClusterSpec)
-    sizing: Sizing = Field(default_factory=Sizing)
+    cluster: ClusterSpec = Field(default_factory=ClusterSpec, description="The target cluster.")
+    sizing: Sizing = Field(default_factory=Sizing, description="Replicas and resources of platform workloads.")
     components: dict[str, ComponentSpec] = Field(
         default_factory=dict, description="Per component (names from the lock): enabled and sizing."
     )
-    identity: IdentitySpec = Field(default_factory=IdentitySpec)
-    teams: list[Team] = Field(default_factory=list)
-    gpu: GPUSpec = Field(default_factory=GPUSpec)
-    images: ImagesSpec = Field(default_factory=ImagesSpec)
-    ingress: IngressSpec = Field(default_factory=IngressSpec)
+    identity: IdentitySpec = Field(default_factory=IdentitySpec, description="Login: static users or connectors.")
+    teams: list[Team] = Field(default_factory=list, description="Teams, each a namespace; names unique.")
+    gpu: GPUSpec = Field(default_factory=GPUSpec, description="NVIDIA GPU support.")
+    images: ImagesSpec = Field(default_factory=ImagesSpec, description="Image registry mirror.")
+    ingress: IngressSpec = Field(default_factory=IngressSpec, description="Public host, port and TLS.")
 
     @model_validator(mode="after")
     def _consistent(self) -> PlatformSpec:
@@ -267,7 +333,9 @@ class PlatformSpec(Model):
             )
         for i, mapping in enumerate(self.identity.groups):
             if mapping.team not in seen:
-                raise ValueError(f"identity.groups.{i}.team: group {mapping.group!r} maps to unknown team {mapping.team!r}")
+                raise ValueError(
+                    f"identity.groups.{i}.team: group {mapping.group!r} maps to unknown team {mapping.team!r}"
+                )
         return self
 
     @property

@@ -1,41 +1,14 @@
-"""Fixtures for fetch tests: locks generated from the real mirror, a loopback codeload server."""
+"""Fixtures for fetch tests: a loopback codeload server (the mirror and its locks: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-from kubeforge.release.lockgen import generate, source_roots
-from kubeforge.release.model import Lock
-from kubeforge.release.store import definition_path, load_definition
-
-from .helpers import UPSTREAM, Codeload
-
-
-def _lock(release: str) -> Lock:
-    definition = load_definition(release)
-    return generate(definition, definition_path(release).read_bytes(), source_roots(definition, UPSTREAM))
-
-
-@pytest.fixture(scope="session")
-def upstream() -> Path:
-    if not (UPSTREAM / "README.md").is_file():
-        pytest.skip(f"the upstream mirror {UPSTREAM} is not here")
-    return UPSTREAM
-
-
-@pytest.fixture(scope="session")
-def lock_2603(upstream: Path) -> Lock:
-    return _lock("26.03")
-
-
-@pytest.fixture(scope="session")
-def lock_1110(upstream: Path) -> Lock:
-    return _lock("v1.11.0")
+from .helpers import Codeload
 
 
 @pytest.fixture
