@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
 from conftest import REPO, Result, Run
 
 from kubeforge.release.model import Lock
