@@ -18,7 +18,7 @@ from kubeforge.spec import PlatformSpec, load_spec
 
 def secret_store(spec: PlatformSpec) -> Any:
     """The identity layer's store of generated secrets (kept so the CLI can show new passwords once)."""
-    return default_secret_store()
+    return default_secret_store(spec.cluster.name)
 
 
 def render_spec(spec: PlatformSpec, *, quiet: bool = False) -> tuple[Render, Any]:

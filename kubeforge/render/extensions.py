@@ -51,9 +51,9 @@ def identity_rewriter() -> Callable[..., list[KObj]] | None:
     return fn
 
 
-def default_secret_store() -> Any:
-    """The identity layer's file store of generated secrets, under the state folder."""
+def default_secret_store(cluster: str = "kubeflow") -> Any:
+    """The identity layer's file store of generated secrets, under the state folder, per cluster."""
     from kubeforge.paths import state_dir
 
     store = _optional("kubeforge.identity", "FileSecretStore")
-    return store(state_dir()) if store is not None else None
+    return store(state_dir(), cluster) if store is not None else None

@@ -30,6 +30,7 @@ from kubeforge.render.transforms.podsecurity import pin_pod_security
 from kubeforge.render.transforms.sizing import apply_sizing, plan_for, size_injector_defaults
 from kubeforge.render.waves import WavePlan, plan_waves
 from kubeforge.render.workspace import materialize
+from kubeforge.secrets import generate_secrets
 from kubeforge.spec.model import PlatformSpec
 from kubeforge.tools import Kustomize, find_kustomize
 
@@ -68,6 +69,7 @@ def render_platform(
 ) -> Render:
     lock = lock or load_lock(spec.release)
     cache = cache or cache_dir()
+    secrets = secrets if secrets is not None else extensions.default_secret_store(spec.cluster.name)
     roots = source_roots(lock, cache)
     kustomize = find_kustomize()
     components = enabled_components(spec, lock)
@@ -115,7 +117,6 @@ def render_platform(
     upstream_objects = [o for name in components for o in per_component[name]]
     rewrite = extensions.identity_rewriter()
     if rewrite is not None:
-        secrets = secrets if secrets is not None else extensions.default_secret_store()
         rewritten = rewrite(spec, upstream_objects, secrets)
         per_component = _regroup(per_component, rewritten)
         upstream_objects = rewritten
@@ -131,6 +132,10 @@ def render_platform(
             order.append(addition.name)
             if progress:
                 progress(addition.name, f"{len(objs)} objects (kubeforge)")
+
+    for name in order:
+        # After the identity and team layers: their Secrets are generated the same way.
+        per_component[name] = generate_secrets(per_component[name], kind=spec.is_kind, store=secrets)
 
     flat: list[KObj] = []
     comp_of: list[str] = []

@@ -125,6 +125,9 @@ def load_spec(
         field = ".".join(str(p) for p in loc)
         raise BadInput(msg, file=origin_of(origin, loc, last), field=field) from exc
     check_against_lock(spec, origin, last, manifests)
+    from kubeforge.tenancy.rules import check_teams  # the tenancy layer knows the reserved names
+
+    check_teams(spec, origin, last)
     return spec
 
 

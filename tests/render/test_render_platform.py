@@ -109,7 +109,7 @@ def test_sizing_every_container_has_requests_and_limits(full_render: Render) -> 
 def test_every_object_carries_our_labels(full_render: Render) -> None:
     for obj, comp in zip(full_render.objects, full_render.component_of, strict=True):
         labels = obj["metadata"]["labels"]
-        assert labels["app.kubernetes.io/part-of"] == "kubeforge"
+        assert labels["app.kubernetes.io/managed-by"] == "kubeforge"
         assert labels["kubeforge.io/component"] == comp
 
 

@@ -109,11 +109,17 @@ def test_rewrite_images_touches_init_containers_and_nothing_without_a_registry()
 
 def test_labels_keep_upstream_component_and_add_ours() -> None:
     dep = deployment()
-    dep["metadata"]["labels"] = {"app.kubernetes.io/component": "server"}
+    dep["metadata"]["labels"] = {
+        "app.kubernetes.io/component": "server",
+        "app.kubernetes.io/part-of": "kubeflow-profile",
+    }
+    bare = add_labels([deployment("bare")], "katib", "v0.19.0")[0]
     add_labels([dep], "katib", "v0.19.0")
     labels = dep["metadata"]["labels"]
     assert labels["app.kubernetes.io/component"] == "server"
-    assert labels["app.kubernetes.io/part-of"] == "kubeforge"
+    assert labels["app.kubernetes.io/part-of"] == "kubeflow-profile", "upstream selects team namespaces by it"
+    assert bare["metadata"]["labels"]["app.kubernetes.io/part-of"] == "kubeforge"
+    assert labels["app.kubernetes.io/managed-by"] == "kubeforge"
     assert labels["kubeforge.io/component"] == "katib"
     assert labels["kubeforge.io/component-version"] == "v0.19.0"
 

@@ -11,14 +11,14 @@ MANAGED = "app.kubernetes.io/managed-by"
 
 
 def add_labels(objects: list[KObj], component: str, version: str) -> list[KObj]:
-    """Set part-of/managed-by/version; keep an upstream component label, else set ours.
+    """Set managed-by, our component and version; keep upstream's part-of and component labels.
 
     Only metadata labels: selectors and pod templates are immutable or select by upstream labels.
     """
     for obj in objects:
         meta = obj.setdefault("metadata", {})
         labels = meta.get("labels") or {}
-        labels[PART_OF] = "kubeforge"
+        labels.setdefault(PART_OF, "kubeforge")  # upstream selects on its own part-of (kubeflow-profile)
         labels[MANAGED] = "kubeforge"
         labels[VERSION] = version
         labels.setdefault(COMPONENT, component)

@@ -1,0 +1,92 @@
+"""Identity: Dex users, connectors and redirect URIs, and oauth2-proxy settings, from the spec.
+
+Never a plain-text password in an object: static users' bcrypt hashes go to the dex-passwords Secret
+(upstream ships the hash of `12341234` there; it is replaced), connector secrets stay in the user's
+Secrets and reach Dex as environment variables.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
+
+from kubeforge.identity.dex import base_urls, dex_config, redirect_uris, secret_ref
+from kubeforge.identity.store import FileSecretStore, SecretStore
+from kubeforge.k8s import KObj, name_of, namespace_of
+from kubeforge.spec.model import PlatformSpec
+
+__all__ = ["FileSecretStore", "SecretStore", "configure_identity", "redirect_uris"]
+
+
+def _is(obj: KObj, kind: str, ns: str, name: str) -> bool:
+    return obj.get("kind") == kind and namespace_of(obj) == ns and name_of(obj) == name
+
+
+def _patch_dex_deployment(dep: KObj, env_refs: list[tuple[str, str]], callback: str) -> None:
+    containers = dep["spec"]["template"]["spec"]["containers"]
+    dex = next(c for c in containers if c.get("name") == "dex")
+    env = [
+        e
+        for e in dex.get("env") or []
+        if not str(e.get("name", "")).startswith("KUBEFORGE_") and e.get("name") != "DEX_CALLBACK"
+    ]
+    env.append({"name": "DEX_CALLBACK", "value": callback})
+    for var, ref in env_refs:
+        name, key = secret_ref(ref, "identity.connectors")
+        env.append({"name": var, "valueFrom": {"secretKeyRef": {"name": name, "key": key}}})
+    dex["env"] = env
+
+
+def _oauth2_proxy_cfg(text: str, spec: PlatformSpec) -> str:
+    hosts = sorted({u.split("://", 1)[1] for u in base_urls(spec)})
+    line = "whitelist_domains = [ " + ", ".join(f'"{h}"' for h in hosts) + " ]"
+    kept = [ln for ln in text.splitlines() if not ln.startswith("whitelist_domains")]
+    return "\n".join([*kept, "", "# kubeforge: post-login redirects only to the platform's own origins", line]) + "\n"
+
+
+def configure_identity(spec: PlatformSpec, objects: list[KObj], secrets: SecretStore) -> list[KObj]:
+    """The objects with Dex's config, password Secret and Deployment, and oauth2-proxy's config and
+    parameters rewritten (changed objects are copies; the input list is not modified)."""
+    out: list[KObj] = []
+    env_refs: list[tuple[str, str]] = []
+    hashes: dict[str, str] = {}
+    dex_cm = next((o for o in objects if _is(o, "ConfigMap", "auth", "dex")), None)
+    if dex_cm is not None:
+        upstream: dict[str, Any] = yaml.safe_load(dex_cm["data"]["config.yaml"]) or {}
+        config, hashes, env_refs = dex_config(spec, upstream, secrets)
+    for obj in objects:
+        if obj is dex_cm:
+            new = copy.deepcopy(obj)
+            new["data"]["config.yaml"] = yaml.safe_dump(config, sort_keys=True)
+            out.append(new)
+        elif _is(obj, "Secret", "auth", "dex-passwords"):
+            new = copy.deepcopy(obj)
+            new.pop("data", None)
+            new["stringData"] = dict(sorted(hashes.items()))
+            out.append(new)
+        elif _is(obj, "Deployment", "auth", "dex"):
+            new = copy.deepcopy(obj)
+            _patch_dex_deployment(new, env_refs, f"{base_urls(spec)[0]}/dex/callback")
+            out.append(new)
+        elif (
+            obj.get("kind") == "ConfigMap"
+            and namespace_of(obj) == "oauth2-proxy"
+            and "oauth2_proxy.cfg" in (obj.get("data") or {})
+        ):
+            new = copy.deepcopy(obj)
+            new["data"]["oauth2_proxy.cfg"] = _oauth2_proxy_cfg(new["data"]["oauth2_proxy.cfg"], spec)
+            out.append(new)
+        elif (
+            obj.get("kind") == "ConfigMap"
+            and namespace_of(obj) == "oauth2-proxy"
+            and "FORCE_HTTPS" in (obj.get("data") or {})
+        ):
+            new = copy.deepcopy(obj)
+            # Secure cookies whenever users arrive over TLS.
+            new["data"]["FORCE_HTTPS"] = "false" if spec.ingress.tls.mode == "none" else "true"
+            out.append(new)
+        else:
+            out.append(obj)
+    return out

@@ -1,0 +1,198 @@
+"""Proof without a cluster: the flows the platform needs are allowed and the flows that would break
+isolation are denied, decided by `kubeforge.netpol` over the rendered NetworkPolicies.
+
+User workloads do not exist at render time, so each team gets a probe pod class (a notebook-like
+pod on 8888) and kube-system gets CoreDNS and a control-plane pod; they join the evaluation only.
+"""
+
+from __future__ import annotations
+
+import gc
+import ipaddress
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from kubeforge.check.findings import Finding
+from kubeforge.k8s import KObj
+from kubeforge.netpol import Flow, FlowSide, Network, check_flows
+from kubeforge.security.allows import ANYWHERE, TEAMS, Allow, Side, platform_allows
+from kubeforge.security.apiserver import api_server_cidrs
+from kubeforge.security.inventory import Inventory
+from kubeforge.security.permissive import uncovered_webhooks
+from kubeforge.spec.model import PlatformSpec, Team
+from kubeforge.tenancy.kfp import ARTIFACT_PROXY, ARTIFACT_PROXY_PORT
+from kubeforge.tenancy.platform import KUBE_DNS_PODS, PLATFORM_NAMESPACES, TEAM_LABEL
+
+PROBE = {"kubeforge.io/probe": "workload"}
+PROBE_PORT = 8888
+CONTROL_PLANE_POD = {"kubeforge.io/probe": "kube-system"}
+OUTSIDE = "198.51.100.7"  # TEST-NET-2: a public address standing for "the internet" and external clients
+METADATA = "169.254.169.254"
+RULE_REQUIRED = "reachability/required"
+RULE_FORBIDDEN = "reachability/forbidden"
+RULE_MISSING = "reachability/missing-service"
+RULE_PERMISSIVE = "mesh/permissive-missing"
+
+
+def _deployment(name: str, ns: str, labels: dict[str, str], ports: list[tuple[str, int, str]]) -> KObj:
+    container = {"name": "main", "ports": [{"name": n, "containerPort": p, "protocol": proto} for n, p, proto in ports]}
+    template = {"metadata": {"labels": labels}, "spec": {"containers": [container]}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"template": template},
+    }
+
+
+def synthetic_objects(spec: PlatformSpec) -> list[KObj]:
+    """Pods a cluster has but the render does not: CoreDNS, a control-plane pod, one probe per team."""
+    out = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}},
+        _deployment(
+            "coredns",
+            "kube-system",
+            KUBE_DNS_PODS,
+            [("dns", 53, "UDP"), ("dns-tcp", 53, "TCP"), ("metrics", 9153, "TCP")],
+        ),
+        _deployment("control-plane", "kube-system", CONTROL_PLANE_POD, [("https", 10250, "TCP")]),
+    ]
+    out += [_deployment("probe", t.name, PROBE, [("http", PROBE_PORT, "TCP")]) for t in spec.teams]
+    return out
+
+
+def _address(cidr: str) -> str:
+    net = ipaddress.ip_network(cidr)
+    return OUTSIDE if net.prefixlen == 0 else str(next(net.hosts(), net.network_address))
+
+
+def _side(side: Side, team: Team | None) -> FlowSide | None:
+    if side.cidrs:
+        return FlowSide(ip=_address(side.cidrs[0]))
+    if side.namespace == ANYWHERE:
+        return FlowSide(ip=OUTSIDE)
+    if side.namespace == TEAMS:
+        if team is None or side.namespace_labels:
+            return None
+        return FlowSide(team.name, side.pods or PROBE)
+    return FlowSide(side.namespace, side.pods)
+
+
+def _allow_flows(a: Allow, team: Team | None, inv: Inventory) -> list[Flow]:
+    src, dst = _side(a.src, team), _side(a.dst, team)
+    if src is None or dst is None:
+        return []
+    where = f"{a.name}" + (f"[{team.name}]" if team else "")
+    if a.name.startswith("same-namespace-services-"):
+        first = inv.pods(a.src.namespace)[0]
+        backends = inv.service_backends(a.src.namespace)
+        return [
+            Flow(f"{where}:{b.port}", FlowSide(first.namespace, first.labels), FlowSide(b.namespace, b.pods), b.port)
+            for b in backends
+        ]
+    ports = a.ports or (("TCP", PROBE_PORT),)
+    return [Flow(f"{where}:{port}/{proto}", src, dst, port, protocol=proto) for proto, port in ports]
+
+
+def _team_allows(allows: list[Allow]) -> list[Allow]:
+    return [a for a in allows if TEAMS in (a.src.namespace, a.dst.namespace)]
+
+
+def required_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
+    inv = Inventory(objects)
+    allows, _ = platform_allows(spec, inv)
+    flows = [f for a in allows if TEAMS not in (a.src.namespace, a.dst.namespace) for f in _allow_flows(a, None, inv)]
+    per_team = _team_allows(allows)
+    for team in sorted(spec.teams, key=lambda t: t.name):
+        probe = FlowSide(team.name, PROBE)
+        flows.append(Flow(f"team-intra[{team.name}]", probe, probe, PROBE_PORT))
+        flows.append(Flow(f"team-dns[{team.name}]", probe, FlowSide("kube-system", KUBE_DNS_PODS), 53, protocol="UDP"))
+        flows.append(Flow(f"team-apiserver[{team.name}]", probe, FlowSide(ip=_address(api_server_cidrs(spec)[0])), 443))
+        flows += [
+            Flow(f"team-egress[{team.name}]:{c}", probe, FlowSide(ip=_address(c)), 443) for c in team.egress.cidrs
+        ]
+        if team.egress.internet:
+            flows.append(Flow(f"team-internet[{team.name}]", probe, FlowSide(ip=OUTSIDE), 443))
+        flows += [f for a in per_team for f in _allow_flows(a, team, inv)]
+    return flows
+
+
+def forbidden_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
+    teams = sorted(spec.teams, key=lambda t: t.name)
+    inv = Inventory(objects)
+    flows: list[Flow] = []
+    for i, team in enumerate(teams):
+        probe = FlowSide(team.name, PROBE)
+
+        def deny(name: str, dst: FlowSide, port: int, team: Team = team, probe: FlowSide = probe) -> Flow:
+            return Flow(f"{name}[{team.name}]", probe, dst, port, expect="deny")
+
+        if len(teams) > 1:
+            other = teams[(i + 1) % len(teams)].name
+            flows.append(deny(f"team-to-team:{other}", FlowSide(other, PROBE), PROBE_PORT))
+            if inv.pods(other, {"app": ARTIFACT_PROXY}):
+                flows.append(
+                    deny(f"team-to-artifacts:{other}", FlowSide(other, {"app": ARTIFACT_PROXY}), ARTIFACT_PROXY_PORT)
+                )
+        flows.append(deny("team-to-kube-system", FlowSide("kube-system", CONTROL_PLANE_POD), 10250))
+        flows.append(deny("team-to-dns-metrics", FlowSide("kube-system", KUBE_DNS_PODS), 9153))
+        for ns, pods, port in (
+            ("auth", {"app": "dex"}, 5556),
+            ("kubeflow", {"app": "centraldashboard"}, 8082),
+            ("kubeflow", {"katib.kubeflow.org/component": "mysql"}, 3306),
+        ):
+            if inv.pods(ns, pods):
+                flows.append(deny(f"team-to-{ns}:{port}", FlowSide(ns, pods), port))
+        if team.egress.internet:
+            flows.append(deny("team-to-cloud-metadata", FlowSide(ip=METADATA), 80))
+        elif not team.egress.cidrs:
+            flows.append(deny("team-to-internet", FlowSide(ip=OUTSIDE), 80))
+    return flows
+
+
+@contextmanager
+def _quiet_gc() -> Iterator[None]:
+    # The check allocates millions of short-lived objects over a large, long-lived object graph:
+    # cyclic GC passes would rescan that graph again and again (superlinear at 1,000 teams).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def reachability_findings(spec: PlatformSpec, objects: list[KObj]) -> list[Finding]:
+    """For `kubeforge check`: every required flow allowed, every forbidden flow denied, every
+    webhook with a sidecar in PERMISSIVE_PORTS. `objects` is the full render (teams included)."""
+    with _quiet_gc():
+        return _findings(spec, objects)
+
+
+def _findings(spec: PlatformSpec, objects: list[KObj]) -> list[Finding]:
+    inv = Inventory(objects)
+    _, problems = platform_allows(spec, inv)
+    findings = [Finding(RULE_MISSING, "error", "", p) for p in problems]
+    findings += [Finding(RULE_PERMISSIVE, "error", obj, msg) for obj, msg in uncovered_webhooks(inv)]
+    network = Network.from_objects([*objects, *synthetic_objects(spec)])
+    for rule, flows in (
+        (RULE_REQUIRED, required_flows(spec, objects)),
+        (RULE_FORBIDDEN, forbidden_flows(spec, objects)),
+    ):
+        for result in check_flows(network, flows):
+            if not result.passed:
+                ns = result.flow.dst.namespace or result.flow.src.namespace or ""
+                findings.append(Finding(rule, "error", f"/Namespace//{ns}", f"{result.flow.name}: {result.message}"))
+    return sorted(findings)
+
+
+__all__ = [
+    "PLATFORM_NAMESPACES",
+    "PROBE",
+    "TEAM_LABEL",
+    "forbidden_flows",
+    "reachability_findings",
+    "required_flows",
+    "synthetic_objects",
+]

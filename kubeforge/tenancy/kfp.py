@@ -1,0 +1,138 @@
+"""Per-team Kubeflow Pipelines objects, rendered here instead of by upstream's metacontroller hook
+(pipelines-profile-controller/sync.py): artifact store config and credentials, the artifact proxy
+(ml-pipeline-ui-artifact) and the visualization server, with the policies that let KFP reach them."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from kubeforge.k8s import KObj
+from kubeforge.release.store import load_lock
+from kubeforge.spec.model import PlatformSpec, Team
+from kubeforge.tenancy.platform import KFP_API_SA, KFP_UI_SA, meta, obj
+
+COMPONENT = "teams"
+BUCKET = "mlpipeline"
+ARTIFACT_SECRET = "mlpipeline-minio-artifact"
+OBJECT_STORE = "seaweedfs.kubeflow"
+ARTIFACT_PROXY = "ml-pipeline-ui-artifact"
+VISUALIZATION = "ml-pipeline-visualizationserver"
+ARTIFACT_PROXY_PORT = 3000
+VISUALIZATION_PORT = 8888
+# The apply stage fills this Secret from a per-team SeaweedFS IAM key (scoped to the team's prefixes).
+FILL_ANNOTATION = "kubeforge.io/fill"
+FILL_VALUE = "seaweedfs-iam-access-key"
+_SECURE = {
+    "allowPrivilegeEscalation": False,
+    "runAsNonRoot": True,
+    "runAsUser": 1000,
+    "runAsGroup": 0,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+@lru_cache(maxsize=8)
+def kfp_version(release: str) -> str:
+    return load_lock(release).components["pipelines"].version
+
+
+def _secret_env(name: str, key: str) -> dict[str, object]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": ARTIFACT_SECRET, "key": key}}}
+
+
+def _deployment(team: Team, name: str, image: str, port: int, env: list[dict[str, object]]) -> KObj:
+    labels = {"app": name}
+    container = {
+        "name": name,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
+        "env": env,
+        "securityContext": _SECURE,
+        "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 10},
+    }
+    pod = {
+        "serviceAccountName": "default-editor",
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [container],
+    }
+    spec = {
+        "replicas": 1,
+        "selector": {"matchLabels": labels},
+        "template": {"metadata": {"labels": labels}, "spec": pod},
+    }
+    return obj("apps/v1", "Deployment", meta(name, team.name, COMPONENT, labels), spec=spec)
+
+
+def _service(team: Team, name: str, port: int, target: int) -> KObj:
+    ports = [{"name": "http", "port": port, "targetPort": target, "protocol": "TCP"}]
+    return obj(
+        "v1",
+        "Service",
+        meta(name, team.name, COMPONENT, {"app": name}),
+        spec={"selector": {"app": name}, "ports": ports},
+    )
+
+
+def _allow_from(team: Team, name: str, principals: list[str]) -> KObj:
+    spec = {
+        "action": "ALLOW",
+        "selector": {"matchLabels": {"app": name}},
+        "rules": [{"from": [{"source": {"principals": principals}}]}],
+    }
+    return obj("security.istio.io/v1", "AuthorizationPolicy", meta(name, team.name, COMPONENT), spec=spec)
+
+
+def config_objects(team: Team) -> list[KObj]:
+    ns = team.name
+    md = meta(ARTIFACT_SECRET, ns, COMPONENT)
+    md["annotations"] = {FILL_ANNOTATION: FILL_VALUE}
+    secret = obj("v1", "Secret", md, type="Opaque")
+    root = f"minio://{BUCKET}/private-artifacts/{ns}/v2/artifacts"
+    launcher = obj("v1", "ConfigMap", meta("kfp-launcher", ns, COMPONENT), data={"defaultPipelineRoot": root})
+    grpc = {"METADATA_GRPC_SERVICE_HOST": "metadata-grpc-service.kubeflow", "METADATA_GRPC_SERVICE_PORT": "8080"}
+    metadata = obj("v1", "ConfigMap", meta("metadata-grpc-configmap", ns, COMPONENT), data=grpc)
+    repo = {
+        "archiveLogs": True,
+        "s3": {
+            "endpoint": f"{OBJECT_STORE}:9000",
+            "bucket": BUCKET,
+            "keyFormat": f"private-artifacts/{ns}/{{{{workflow.name}}}}/{{{{pod.name}}}}",
+            "insecure": True,
+            "accessKeySecret": {"name": ARTIFACT_SECRET, "key": "accesskey"},
+            "secretKeySecret": {"name": ARTIFACT_SECRET, "key": "secretkey"},
+        },
+    }
+    repo_md = meta("artifact-repositories", ns, COMPONENT)
+    repo_md["annotations"] = {"workflows.argoproj.io/default-artifact-repository": "default-namespaced"}
+    argo = obj("v1", "ConfigMap", repo_md, data={"default-namespaced": json.dumps(repo, sort_keys=True)})
+    return [secret, launcher, metadata, argo]
+
+
+def kfp_objects(spec: PlatformSpec, team: Team, *, visualization: bool = True) -> list[KObj]:
+    if not spec.enabled("pipelines"):
+        return []
+    version = kfp_version(spec.release)
+    env: list[dict[str, object]] = [
+        {"name": "MINIO_HOST", "value": "seaweedfs"},
+        {"name": "MINIO_NAMESPACE", "value": "kubeflow"},
+        {"name": "MINIO_PORT", "value": "9000"},
+        _secret_env("MINIO_ACCESS_KEY", "accesskey"),
+        _secret_env("MINIO_SECRET_KEY", "secretkey"),
+    ]
+    out = config_objects(team)
+    out += [
+        _deployment(team, ARTIFACT_PROXY, f"ghcr.io/kubeflow/kfp-frontend:{version}", ARTIFACT_PROXY_PORT, env),
+        _service(team, ARTIFACT_PROXY, 80, ARTIFACT_PROXY_PORT),
+        _allow_from(team, ARTIFACT_PROXY, [KFP_UI_SA]),
+    ]
+    if visualization:
+        image = f"ghcr.io/kubeflow/kfp-visualization-server:{version}"
+        out += [
+            _deployment(team, VISUALIZATION, image, VISUALIZATION_PORT, []),
+            _service(team, VISUALIZATION, VISUALIZATION_PORT, VISUALIZATION_PORT),
+            _allow_from(team, VISUALIZATION, [KFP_API_SA, KFP_UI_SA]),
+        ]
+    return out

@@ -1,0 +1,94 @@
+"""A team's Istio objects: STRICT mTLS and the AuthorizationPolicies KFAM and the profile controller create."""
+
+from __future__ import annotations
+
+from kubeforge.k8s import KObj
+from kubeforge.spec.model import PlatformSpec, Team
+from kubeforge.tenancy.platform import (
+    DEX_ISSUER,
+    DEX_JWKS,
+    INGRESS_GATEWAY_SA,
+    KFP_UI_SA,
+    NOTEBOOK_CONTROLLER_SA,
+    USERID_HEADER,
+    meta,
+    obj,
+)
+from kubeforge.tenancy.rbac import binding_name, team_groups, team_users
+
+COMPONENT = "teams"
+SECURITY = "security.istio.io/v1"
+OWNER_POLICY = "ns-owner-access-istio"  # the profile controller's name: it finds ours and leaves it
+GROUPS_POLICY = "team-groups"
+# Who forwards a person's requests with the kubeflow-userid header: the gateway and the KFP UI.
+USER_PROXIES = [INGRESS_GATEWAY_SA, KFP_UI_SA]
+
+
+def _user_rule(email: str) -> dict[str, object]:
+    return {
+        "from": [{"source": {"principals": USER_PROXIES}}],
+        "when": [{"key": f"request.headers[{USERID_HEADER}]", "values": [email]}],
+    }
+
+
+def peer_authentication(team: Team) -> KObj:
+    return obj(
+        SECURITY, "PeerAuthentication", meta("strict-mtls", team.name, COMPONENT), spec={"mtls": {"mode": "STRICT"}}
+    )
+
+
+def owner_policy(team: Team) -> KObj:
+    rules = [
+        _user_rule(team.owners[0]),
+        # The team's own workloads talk to each other (pipeline steps, notebooks to their services).
+        {"when": [{"key": "source.namespace", "values": [team.name]}]},
+        # Knative and kubelet-rewritten probes.
+        {"to": [{"operation": {"paths": ["/healthz", "/metrics", "/wait-for-drain"]}}]},
+        # The notebook controller's culler asks notebooks whether their kernels are idle.
+        {
+            "from": [{"source": {"principals": [NOTEBOOK_CONTROLLER_SA]}}],
+            "to": [{"operation": {"methods": ["GET"], "paths": ["*/api/kernels"]}}],
+        },
+    ]
+    return obj(
+        SECURITY,
+        "AuthorizationPolicy",
+        meta(OWNER_POLICY, team.name, COMPONENT),
+        spec={"action": "ALLOW", "rules": rules},
+    )
+
+
+def contributor_policies(team: Team) -> list[KObj]:
+    out = []
+    for email, role in team_users(team)[1:]:
+        name = binding_name("user", email, role)
+        spec = {"action": "ALLOW", "rules": [_user_rule(email)]}
+        out.append(obj(SECURITY, "AuthorizationPolicy", meta(name, team.name, COMPONENT), spec=spec))
+    return out
+
+
+def group_objects(spec: PlatformSpec, team: Team) -> list[KObj]:
+    """IdP groups: the sidecar checks the Dex JWT oauth2-proxy forwards, then its groups claim."""
+    groups = team_groups(spec, team)
+    if not groups:
+        return []
+    jwt = {"issuer": DEX_ISSUER, "jwksUri": DEX_JWKS, "forwardOriginalToken": True}
+    ra = obj(SECURITY, "RequestAuthentication", meta("dex-jwt", team.name, COMPONENT), spec={"jwtRules": [jwt]})
+    rules = [
+        {
+            "from": [{"source": {"principals": USER_PROXIES, "requestPrincipals": ["*"]}}],
+            "when": [{"key": "request.auth.claims[groups]", "values": [group]}],
+        }
+        for group, _ in groups
+    ]
+    ap = obj(
+        SECURITY,
+        "AuthorizationPolicy",
+        meta(GROUPS_POLICY, team.name, COMPONENT),
+        spec={"action": "ALLOW", "rules": rules},
+    )
+    return [ra, ap]
+
+
+def mesh_objects(spec: PlatformSpec, team: Team) -> list[KObj]:
+    return [peer_authentication(team), owner_policy(team), *contributor_policies(team), *group_objects(spec, team)]

@@ -1,0 +1,123 @@
+"""A team's NetworkPolicies: deny by default, then exactly what a team namespace needs."""
+
+from __future__ import annotations
+
+from kubeforge.k8s import KObj
+from kubeforge.security.apiserver import api_server_egress
+from kubeforge.spec.model import PlatformSpec, Team
+from kubeforge.tenancy.platform import (
+    INGRESS_GATEWAY_PODS,
+    ISTIOD_PODS,
+    KUBE_DNS_PODS,
+    LOCAL_GATEWAY_PODS,
+    meta,
+    ns_peer,
+    obj,
+)
+
+COMPONENT = "teams"
+# Not the cluster: private (RFC 1918, CGNAT, ULA) and link-local (cloud metadata at 169.254.169.254).
+NON_INTERNET_V4 = ("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
+NON_INTERNET_V6 = ("fc00::/7", "fe80::/10")
+KNATIVE_PODS = ("activator", "autoscaler")
+# Platform pods in `kubeflow` that call into team namespaces: artifact proxy, visualizations, culling.
+KUBEFLOW_CALLERS = ("ml-pipeline", "ml-pipeline-ui", "notebook-controller")
+
+
+def _tcp(*ports: int) -> list[dict[str, object]]:
+    return [{"protocol": "TCP", "port": p} for p in ports]
+
+
+def platform_services(spec: PlatformSpec) -> list[tuple[str, dict[str, str], tuple[int, ...]]]:
+    """(component, pod labels in `kubeflow`, container ports) team pods may call, per enabled component."""
+    out: list[tuple[str, dict[str, str], tuple[int, ...]]] = []
+    if spec.enabled("pipelines"):
+        out += [
+            ("pipelines", {"app": "ml-pipeline"}, (8887, 8888)),
+            ("pipelines", {"component": "metadata-grpc-server"}, (8080,)),
+            ("pipelines", {"app": "seaweedfs"}, (8333,)),
+        ]
+    if spec.enabled("model-registry"):
+        out.append(("model-registry", {"component": "model-registry-server"}, (8080,)))
+    if spec.enabled("katib"):
+        out.append(("katib", {"katib.kubeflow.org/component": "db-manager"}, (6789,)))
+    return out
+
+
+def _policy(team: Team, name: str, spec: dict[str, object]) -> KObj:
+    return obj(
+        "networking.k8s.io/v1", "NetworkPolicy", meta(name, team.name, COMPONENT), spec={"podSelector": {}, **spec}
+    )
+
+
+def egress_rules(team: Team) -> list[dict[str, object]]:
+    rules: list[dict[str, object]] = [{"to": [{"ipBlock": {"cidr": c}}]} for c in team.egress.cidrs]
+    if team.egress.internet:
+        rules.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(NON_INTERNET_V4)}}]})
+        rules.append({"to": [{"ipBlock": {"cidr": "::/0", "except": list(NON_INTERNET_V6)}}]})
+    return rules
+
+
+def network_policies(spec: PlatformSpec, team: Team) -> list[KObj]:
+    dns = {"to": [ns_peer("kube-system", KUBE_DNS_PODS)], "ports": [{"protocol": "UDP", "port": 53}, *_tcp(53)]}
+    kubeflow_callers = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kubeflow"}},
+        "podSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": list(KUBEFLOW_CALLERS)}]},
+    }
+    katib_controller = ns_peer("kubeflow", {"katib.kubeflow.org/component": "controller"})
+    knative = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "knative-serving"}},
+        "podSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": list(KNATIVE_PODS)}]},
+    }
+    services = [
+        {"to": [ns_peer("kubeflow", pods)], "ports": _tcp(*ports)} for _, pods, ports in platform_services(spec)
+    ]
+    # Calls to cluster-local inference services go through the cluster-local gateway.
+    local_gateway = (
+        [{"to": [ns_peer("istio-system", LOCAL_GATEWAY_PODS)], "ports": _tcp(8080, 8081, 8444)}]
+        if spec.enabled("knative")
+        else []
+    )
+    policies = [
+        _policy(team, "default-deny", {"policyTypes": ["Ingress", "Egress"]}),
+        _policy(
+            team,
+            "allow-same-namespace",
+            {
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"from": [{"podSelector": {}}]}],
+                "egress": [{"to": [{"podSelector": {}}]}],
+            },
+        ),
+        _policy(team, "allow-dns", {"policyTypes": ["Egress"], "egress": [dns]}),
+        _policy(
+            team,
+            "allow-platform-ingress",
+            {
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {"from": [ns_peer("istio-system", INGRESS_GATEWAY_PODS)]},
+                    {"from": [ns_peer("istio-system", LOCAL_GATEWAY_PODS), knative]},
+                    {"from": [kubeflow_callers, katib_controller]},
+                ],
+            },
+        ),
+        _policy(
+            team,
+            "allow-platform-egress",
+            {
+                "policyTypes": ["Egress"],
+                "egress": [
+                    # Sidecars fetch config and certificates from istiod (xDS + CA on 15012).
+                    {"to": [ns_peer("istio-system", ISTIOD_PODS)], "ports": _tcp(15012)},
+                    api_server_egress(spec),
+                    *services,
+                    *local_gateway,
+                ],
+            },
+        ),
+    ]
+    extra = egress_rules(team)
+    if extra:
+        policies.append(_policy(team, "allow-egress-list", {"policyTypes": ["Egress"], "egress": extra}))
+    return policies

@@ -1,0 +1,65 @@
+"""The static proof: required flows allowed, forbidden flows denied, on the real render and at scale."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from kubeforge.k8s import name_of
+from kubeforge.netpol import Network, check_flows
+from kubeforge.tenancy import team_objects
+from kubeforge.tenancy.flows import forbidden_flows, reachability_findings, required_flows, synthetic_objects
+
+from .platform_render import rendered, upstream_only
+from .teams import spec_with_teams
+
+
+@pytest.mark.parametrize("profile", ["kind", "production"])
+def test_rendered_platform_passes_the_reachability_check(profile: str, render_cache: Path) -> None:
+    spec, _, objects = rendered(profile, render_cache)
+    assert reachability_findings(spec, objects) == []
+    names = {f.name.split("[")[0] for f in forbidden_flows(spec, objects)}
+    assert {"team-to-kube-system", "team-to-auth:5556", "team-to-dns-metrics"} <= names
+    assert len(required_flows(spec, objects)) > 100
+
+
+def test_dropping_a_policy_is_caught(render_cache: Path) -> None:
+    spec, _, objects = rendered("kind", render_cache)
+    broken = [o for o in objects if not (o["kind"] == "NetworkPolicy" and name_of(o) == "allow-dns")]
+    rules = {(f.rule, f.message.split(":")[0]) for f in reachability_findings(spec, broken)}
+    assert ("reachability/required", "team-dns[kubeflow-user-example-com]") in rules
+
+
+def test_an_allow_all_is_caught(render_cache: Path) -> None:
+    spec, _, objects = rendered("production", render_cache)
+    team = spec.teams[0].name
+    leak = copy.deepcopy(
+        next(o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"].get("namespace") == team)
+    )
+    leak["metadata"]["name"] = "oops-allow-all"
+    leak["spec"] = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]}
+    found = [f for f in reachability_findings(spec, [*objects, leak]) if f.rule == "reachability/forbidden"]
+    assert any("team-to-kube-system" in f.message for f in found)
+
+
+@pytest.mark.parametrize("n", [1, 10, pytest.param(1000, marks=pytest.mark.slow)])
+def test_teams_isolated_at_scale(n: int, render_cache: Path) -> None:
+    _, components, objects = rendered("kind", render_cache)
+    scaled = spec_with_teams(n)
+    from kubeforge.security import platform_security
+
+    upstream = upstream_only(components, objects)
+    everything = [*upstream, *platform_security(scaled, upstream), *team_objects(scaled)]
+    findings = reachability_findings(scaled, everything)
+    assert findings == []
+    forbidden = forbidden_flows(scaled, everything)
+    assert len([f for f in forbidden if f.name.startswith("team-to-team")]) == (n if n > 1 else 0)
+
+
+def test_team_only_network_without_platform() -> None:
+    spec = spec_with_teams(3)
+    net = Network.from_objects([*team_objects(spec), *synthetic_objects(spec)])
+    results = {r.flow.name: r for r in check_flows(net, forbidden_flows(spec, []))}
+    assert all(r.passed for r in results.values()), [r.message for r in results.values() if not r.passed]
