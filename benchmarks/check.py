@@ -16,15 +16,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ensure_cache, objects_of, upstream_example_workspace  # noqa: E402
+from _common import ensure_cache, objects_of, upstream_example_workspace
 
-from kubeforge.check.checkov import run_checkov  # noqa: E402
-from kubeforge.check.validate import validate_objects  # noqa: E402
-from kubeforge.k8s import ident  # noqa: E402
-from kubeforge.policy import PolicyContext, evaluate  # noqa: E402
-from kubeforge.render import Render, render_platform  # noqa: E402
-from kubeforge.spec import load_spec  # noqa: E402
-from kubeforge.tools import find_kustomize  # noqa: E402
+from kubeforge.check.checkov import run_checkov
+from kubeforge.check.validate import validate_objects
+from kubeforge.k8s import ident
+from kubeforge.policy import PolicyContext, evaluate
+from kubeforge.render import Render, render_platform
+from kubeforge.spec import load_spec
+from kubeforge.tools import find_kustomize
 
 OURS = {"teams", "security", "gpu"}  # components kubeforge authors itself
 
@@ -62,7 +62,9 @@ def main() -> None:
     try:
         ensure_cache("26.03", work / "cache")
         kind = render_platform(load_spec("kind"), cache=work / "cache")
-        many = render_platform(load_spec("kind", [teams_override(work / "teams.yaml", args.teams)]), cache=work / "cache")
+        many = render_platform(
+            load_spec("kind", [teams_override(work / "teams.yaml", args.teams)]), cache=work / "cache"
+        )
         print("schema + policy check (strict Kubernetes 1.34 schemas and CRD schemas):")
         for label, render in (("kind", kind), (f"kind + {args.teams} teams", many)):
             schema_s, policy_s, errors = timed_check(render)
@@ -78,7 +80,11 @@ def main() -> None:
         example = upstream_example_workspace("26.03", work / "upstream")
         upstream = objects_of(os.popen(" ".join(find_kustomize().build_args(str(example)))).read())
         print("checkov (kubernetes framework, graph checks skipped), failed / passed:")
-        rows = [("upstream example/ 26.03", upstream, None), ("kubeforge kind", kind.objects, kind), ("kubeforge production", production.objects, production)]
+        rows = [
+            ("upstream example/ 26.03", upstream, None),
+            ("kubeforge kind", kind.objects, kind),
+            ("kubeforge production", production.objects, production),
+        ]
         base = None
         for label, objects, render in rows:
             result = run_checkov(objects)
@@ -87,7 +93,9 @@ def main() -> None:
             if render is not None:
                 authored = {ident(o) for o, c in zip(render.objects, render.component_of, strict=True) if c in OURS}
                 own = f", on objects kubeforge authors: {sum(1 for f in result.findings if f.object in authored)}"
-            print(f"  {label:26s} {result.failed:4d} failed, {result.passed:5d} passed ({result.failed / base:.2f}x upstream){own}")
+            print(
+                f"  {label:26s} {result.failed:4d} failed, {result.passed:5d} passed ({result.failed / base:.2f}x upstream){own}"
+            )
         print("  goals: under 0.5x upstream's failures; zero on the objects kubeforge authors")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -11,6 +11,7 @@ from kubeforge.check.findings import Finding, has_errors
 from kubeforge.check.validate import validate_objects
 from kubeforge.policy import PolicyContext, evaluate
 from kubeforge.render import Render
+from kubeforge.tenancy.flows import reachability_findings
 
 
 @dataclass
@@ -48,12 +49,7 @@ def run_checks(render: Render, *, scan_checkov: bool = False) -> CheckReport:
 
     stage("schema", lambda: validate_objects(objects, spec.cluster.kubernetes_minor))
     stage("policy", lambda: evaluate(objects, PolicyContext(kind=spec.is_kind)))
-    try:
-        from kubeforge.tenancy.flows import reachability_findings
-    except ImportError:  # the tenancy layer is optional while it is being built
-        reachability_findings = None
-    if reachability_findings is not None:
-        stage("reachability", lambda: reachability_findings(spec, objects))
+    stage("reachability", lambda: reachability_findings(spec, objects))
     if scan_checkov:
         from kubeforge.check.checkov import run_checkov, suppression_findings
 

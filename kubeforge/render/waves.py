@@ -144,7 +144,7 @@ def _rule_matches(rule: dict[str, Any], group: str, version: str, resource: str,
         return False
     if "*" not in resources and "*/*" not in resources and resource not in resources:
         return False
-    scope = rule.get("scope", "*")
+    scope = str(rule.get("scope", "*"))
     return scope == "*" or (scope == "Namespaced") == namespaced
 
 
