@@ -26,7 +26,11 @@ class Tool:
 
 # name -> (version command, regex for the version, what kubeforge needs it for)
 TOOLS: dict[str, tuple[list[str], str, str]] = {
-    "kubectl": (["version", "--client"], r"Client Version: (v?[\w.+-]+)", "render (built-in kustomize), apply, kind-up"),
+    "kubectl": (
+        ["version", "--client"],
+        r"Client Version: (v?[\w.+-]+)",
+        "render (built-in kustomize), apply, kind-up",
+    ),
     "kustomize": (["version"], r"(v?\d+\.\d+\.\d+)", "render (preferred over kubectl's built-in)"),
     "pulumi": (["version"], r"(v?\d+\.\d+\.\d+)", "pulumi up / preview with the policy pack"),
     "kind": (["version"], r"kind (v?\d+\.\d+\.\d+)", "laptop clusters (make up)"),

@@ -10,7 +10,9 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # Captured on a real H200 with driver 580.159.04; the repository sits next to shared/.
-FIXTURES = pathlib.Path(os.environ.get("KUBEFORGE_GPU_FIXTURES", ROOT.parent / "shared" / "fixtures" / "gpu" / "h200-driver580"))
+FIXTURES = pathlib.Path(
+    os.environ.get("KUBEFORGE_GPU_FIXTURES", ROOT.parent / "shared" / "fixtures" / "gpu" / "h200-driver580")
+)
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,16 @@ _VOLUMES = {
             "mountPath": {"type": "string"},
             "readOnly": {"type": "boolean"},
             "pathType": {
-                "enum": ["", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"]
+                "enum": [
+                    "",
+                    "DirectoryOrCreate",
+                    "Directory",
+                    "FileOrCreate",
+                    "File",
+                    "Socket",
+                    "CharDevice",
+                    "BlockDevice",
+                ]
             },
         },
     },
@@ -152,7 +161,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "properties": {
                             "token": {"type": "string", "pattern": r"^[a-z0-9]{6}\.[a-z0-9]{16}$"},
                             "apiServerEndpoint": {"type": "string"},
-                            "caCertHashes": {"type": "array", "items": {"type": "string", "pattern": "^sha256:[a-f0-9]{64}$"}},
+                            "caCertHashes": {
+                                "type": "array",
+                                "items": {"type": "string", "pattern": "^sha256:[a-f0-9]{64}$"},
+                            },
                             "unsafeSkipCAVerification": {"type": "boolean"},
                         },
                     },

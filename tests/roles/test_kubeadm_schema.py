@@ -34,8 +34,12 @@ def test_good_documents_pass():
     "bad",
     [
         # v1beta3 shape: extraArgs as a map
-        GOOD.replace("    - name: audit-log-path\n      value: /var/log/kubernetes/audit/audit.log", "    audit-log-path: /x"),
-        GOOD.replace("kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration", "kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration"),
+        GOOD.replace(
+            "    - name: audit-log-path\n      value: /var/log/kubernetes/audit/audit.log", "    audit-log-path: /x"
+        ),
+        GOOD.replace(
+            "kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration", "kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration"
+        ),
         GOOD.replace("kubernetesVersion: v1.33.4", "kubernetesVersion: v1.33.4\nkubernetesVerison: v1"),
         GOOD.replace("kubernetesVersion: v1.33.4", "kubernetesVersion: 1.33.4"),
         GOOD.replace("abcdef.0123456789abcdef", "not-a-token"),

@@ -53,8 +53,10 @@ def test_mig_capable_matches_mig_profiles(facts_module, gpu_fixtures):
 
 def test_mig_not_capable_when_na(facts_module, gpu_fixtures):
     # Non-MIG GPUs report N/A for current_mig; derive that variant from the real XML.
-    xml = (gpu_fixtures / "nvidia-smi-q.xml").read_text().replace(
-        "<current_mig>Disabled</current_mig>", "<current_mig>N/A</current_mig>"
+    xml = (
+        (gpu_fixtures / "nvidia-smi-q.xml")
+        .read_text()
+        .replace("<current_mig>Disabled</current_mig>", "<current_mig>N/A</current_mig>")
     )
     assert facts_module.parse_smi_xml(xml)["gpus"][0]["mig_capable"] is False
 
@@ -90,7 +92,9 @@ def test_no_gpu_facts(facts_module):
 
 
 def test_gpu_without_driver_is_present_but_unversioned(facts_module):
-    facts = facts_module.build_facts([{"address": "0000:00:06.0", "vendor": "0x10de", "device": "0x2335", "class": "0x030200"}], None, None)
+    facts = facts_module.build_facts(
+        [{"address": "0000:00:06.0", "vendor": "0x10de", "device": "0x2335", "class": "0x030200"}], None, None
+    )
     assert facts["present"] is True
     assert facts["count"] == 1
     assert facts["driver_branch"] is None
@@ -116,7 +120,7 @@ def test_module_end_to_end_with_fake_nvidia_smi(facts_module, gpu_fixtures, tmp_
     pytest = __import__("pytest")
     pytest.importorskip("ansible")
     smi = tmp_path / "nvidia-smi"
-    smi.write_text(f"#!/bin/sh\n[ \"$*\" = \"-q -x\" ] || exit 2\ncat {gpu_fixtures / 'nvidia-smi-q.xml'}\n")
+    smi.write_text(f'#!/bin/sh\n[ "$*" = "-q -x" ] || exit 2\ncat {gpu_fixtures / "nvidia-smi-q.xml"}\n')
     smi.chmod(0o755)
     args = {
         "ANSIBLE_MODULE_ARGS": {
