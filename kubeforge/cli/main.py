@@ -43,7 +43,7 @@ def _root(
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        sys.exit(app(standalone_mode=False) or 0)  # without standalone mode, typer returns the exit code
     except KubeforgeError as exc:
         # escape: messages quote patterns like ^[a-z0-9]... that rich would read as markup
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)

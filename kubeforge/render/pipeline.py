@@ -16,6 +16,7 @@ from typing import Any
 from kubeforge.errors import RenderFailed
 from kubeforge.fetch import source_roots
 from kubeforge.k8s import KObj, ident
+from kubeforge.kind import kind_ingress_patch
 from kubeforge.paths import cache_dir
 from kubeforge.release.model import Lock
 from kubeforge.release.store import load_lock
@@ -24,6 +25,7 @@ from kubeforge.render.kustomize import Build, plan_builds, run_builds
 from kubeforge.render.order import enabled_components, object_sort_key
 from kubeforge.render.transforms.hardening import bound_service_accounts, harden
 from kubeforge.render.transforms.images import rewrite_images
+from kubeforge.render.transforms.ingress import serve_tls
 from kubeforge.render.transforms.labels import add_labels
 from kubeforge.render.transforms.namespaces import cluster_scoped_kinds, place
 from kubeforge.render.transforms.podsecurity import pin_pod_security
@@ -111,6 +113,10 @@ def render_platform(
         objs = harden(objs, bound)
         objs = pin_pod_security(objs, spec.cluster.kubernetes_minor)
         objs = rewrite_images(objs, spec.images.registry)
+        if name == "kubeflow-base":
+            objs = serve_tls(objs, spec)
+        if name == "istio" and spec.is_kind:
+            objs = kind_ingress_patch(objs)  # the laptop reaches the gateway through a kind port mapping
         per_component[name] = add_labels(objs, name, comp.version)
 
     per_component = _dedupe(per_component, notes)

@@ -186,3 +186,27 @@ def test_pod_security_pinned_keeping_upstream_level() -> None:
         assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.34"
         assert labels["pod-security.kubernetes.io/warn"] == "restricted"
         assert labels["pod-security.kubernetes.io/audit-version"] == "v1.34"
+
+
+def test_gateway_serves_tls_from_the_profiles_issuer() -> None:
+    from kubeforge.render.transforms.ingress import TLS_SECRET, serve_tls
+    from kubeforge.spec import load_spec
+
+    def gateway() -> dict[str, Any]:
+        return {
+            "apiVersion": "networking.istio.io/v1",
+            "kind": "Gateway",
+            "metadata": {"name": "kubeflow-gateway", "namespace": "kubeflow"},
+            "spec": {"servers": [{"hosts": ["*"], "port": {"name": "http", "number": 80, "protocol": "HTTP"}}]},
+        }
+
+    kind = serve_tls([gateway()], load_spec("kind"))
+    servers = kind[0]["spec"]["servers"]
+    assert servers[0]["tls"] == {"httpsRedirect": True}
+    assert servers[1]["tls"] == {"mode": "SIMPLE", "credentialName": TLS_SECRET}
+    assert kind[1]["spec"]["issuerRef"]["name"] == "kubeflow-self-signing-issuer"
+    assert kind[1]["metadata"]["namespace"] == "istio-system"
+    production = serve_tls([gateway()], load_spec("production"))
+    assert production[1]["spec"]["issuerRef"]["name"] == "letsencrypt-prod"
+    assert production[1]["spec"]["dnsNames"] == ["kubeflow.example.com"]
+    assert serve_tls(serve_tls([gateway()], load_spec("kind")), load_spec("kind"))[0]["spec"]["servers"] == servers

@@ -1,0 +1,1 @@
+"""kubeforge's CrossGuard policy pack: `pulumi preview --policy-pack policy`. Rules: kubeforge.policy."""

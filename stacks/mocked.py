@@ -1,0 +1,247 @@
+"""Run the program under Pulumi mocks and record every registration: for tests and benchmarks/stack.py.
+
+There is no Pulumi engine or provider plugin in CI: the recording monitor sees what the engine would be
+sent (type, name, parent, dependencies, providers, options, inputs with secrets still marked).
+Also: stand-in team objects for renders made while `kubeforge.tenancy` is not installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc
+
+from kubeforge.k8s import KObj
+from kubeforge.render import extensions
+from kubeforge.render.pipeline import Render
+from kubeforge.spec import PlatformSpec
+from stacks.config import StackConfig
+from stacks.program import Deployed, Renderer, default_renderer, deploy
+
+SECRET_SIG = rpc._special_secret_sig
+SIG_KEY = rpc._special_sig_key
+PROJECT = "kubeforge"
+
+
+def fake_password(name: str) -> str:
+    return f"GENERATED-{name}-0123456789"
+
+
+def fake_bcrypt(name: str) -> str:
+    return f"$2a$10$GENERATEDHASH{name}"
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    remote: bool
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    provider: str
+    providers: dict[str, str]
+    retain_on_delete: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        state = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state.update(result=fake_password(args.name), bcryptHash=fake_bcrypt(args.name))
+        return (f"{args.name}-id" if args.custom else None), state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """Records every RegisterResource (duplicate URNs included) and every RegisterResourceOutputs."""
+
+    def __init__(self) -> None:
+        super().__init__(_Mocks())
+        self.registrations: list[Registration] = []
+        self.outputs: dict[str, dict[str, Any]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(
+                Registration(
+                    urn=self.make_urn(request.parent, request.type, request.name),
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=bool(request.custom),
+                    remote=bool(request.remote),
+                    dependencies=list(request.dependencies),
+                    property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                    provider=request.provider,
+                    providers=dict(request.providers),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                )
+            )
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        self.outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+@dataclass
+class MockedRun:
+    deployed: Deployed
+    registrations: list[Registration]
+    outputs: dict[str, dict[str, Any]]
+    exports: dict[str, Any]  # stack outputs, secrets wrapped as in the recorded inputs
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
+
+
+def plain_strings(value: Any) -> Iterator[str]:
+    """Every string reachable without passing through a secret."""
+    if is_secret(value):
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from plain_strings(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from plain_strings(v)
+
+
+def run_mocked(cfg: StackConfig, renderer: Renderer = default_renderer, stack: str = "test") -> MockedRun:
+    monitor = RecordingMonitor()
+    pulumi.runtime.set_mocks(_Mocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    config = {f"{PROJECT}:profile": cfg.profile, f"{PROJECT}:spec": json.dumps(cfg.spec)}
+    config.update({f"{PROJECT}:{k}": v for k, v in (("context", cfg.context), ("kubeconfig", cfg.kubeconfig)) if v})
+    pulumi.runtime.set_all_config(config)
+    result: dict[str, Any] = {}
+
+    def program() -> pulumi.Output[Any]:
+        from stacks.config import read_config
+
+        conf = pulumi.Config(PROJECT)
+        result["deployed"] = deployed = deploy(read_config(conf.get, conf.get_object), renderer)
+        return pulumi.Output.all(**{k: _wrap(v) for k, v in deployed.exports.items()}).apply(
+            lambda values: result.__setitem__("exports", values)
+        )
+
+    pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+    return MockedRun(result["deployed"], monitor.registrations, monitor.outputs, result["exports"])
+
+
+def _wrap(value: Any) -> pulumi.Output[Any]:
+    """An export as recorded: a secret becomes {sig: secret, value: ...} so tests see its marking."""
+    out = pulumi.Output.from_input(value)
+
+    async def marked() -> Any:
+        inner = await out.future()
+        if await out.is_secret():
+            return {SIG_KEY: SECRET_SIG, "value": inner}
+        return inner
+
+    return pulumi.Output.from_input(marked())
+
+
+def memo_renderer(inner: Renderer = default_renderer) -> Renderer:
+    """Render each distinct spec once per process: the engine's render is the slow part of a mocked run."""
+    cache: dict[str, Render] = {}
+
+    def render(spec: PlatformSpec) -> Render:
+        key = spec.model_dump_json()
+        if key not in cache:
+            cache[key] = inner(spec)
+        return cache[key]
+
+    return render
+
+
+# --- stand-in teams ---------------------------------------------------------------------------------
+def stub_team_objects(spec: PlatformSpec) -> list[KObj]:
+    """What kubeforge.tenancy is specified to emit per team, enough to exercise the Team path."""
+    out: list[KObj] = []
+    for team in spec.teams:
+        labels = {"kubeforge.io/team": team.name}
+        ns = team.name
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": ns, "labels": {**labels, "istio-injection": "enabled"}},
+            }
+        )
+        out.append(
+            {
+                "apiVersion": "kubeflow.org/v1",
+                "kind": "Profile",
+                "metadata": {"name": team.name, "labels": labels},
+                "spec": {"owner": {"kind": "User", "name": team.owners[0]}},
+            }
+        )
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ResourceQuota",
+                "metadata": {"name": "kf-resource-quota", "namespace": ns, "labels": labels},
+                "spec": {"hard": {"requests.cpu": team.quota.cpu, "requests.memory": team.quota.memory}},
+            }
+        )
+        out.append(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": {"name": "default-deny", "namespace": ns, "labels": labels},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+            }
+        )
+        for n, email in enumerate(team.owners):
+            out.append(
+                {
+                    "apiVersion": "rbac.authorization.k8s.io/v1",
+                    "kind": "RoleBinding",
+                    "metadata": {"name": f"owner-{n}", "namespace": ns, "labels": labels},
+                    "roleRef": {
+                        "apiGroup": "rbac.authorization.k8s.io",
+                        "kind": "ClusterRole",
+                        "name": "kubeflow-admin",
+                    },
+                    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": email}],
+                }
+            )
+    return out
+
+
+@contextlib.contextmanager
+def teams_available() -> Iterator[bool]:
+    """Within: renders carry a teams component; the stand-in only when kubeforge.tenancy is absent. Yields stub-used."""
+    real: Callable[[], list[extensions.Addition]] = extensions.additions
+    if any(a.name == "teams" for a in real()):
+        yield False
+        return
+
+    def with_stub() -> list[extensions.Addition]:
+        return [*real(), extensions.Addition("teams", "kubeforge", lambda spec, _objects: stub_team_objects(spec))]
+
+    extensions.additions = with_stub
+    try:
+        yield True
+    finally:
+        extensions.additions = real

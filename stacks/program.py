@@ -1,0 +1,186 @@
+"""The Pulumi program: render the platform with the engine, then apply the plan (stacks/plan.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+import yaml
+
+from kubeforge.k8s import KObj, namespace_of
+from kubeforge.paths import cache_dir
+from kubeforge.render.pipeline import Render, render_platform
+from kubeforge.spec import PlatformSpec, load_spec
+from stacks.components import PlatformResource, make_owner
+from stacks.config import StackConfig, kube_target, read_config
+from stacks.generated import DEX_NAMESPACE, DEX_USER_PREFIX, GeneratedKey, PendingPasswordStore, is_login_password
+from stacks.plan import Node, Plan, plan_stack
+
+PASSWORD_LENGTH = 32  # alphanumeric 32: also exactly an AES-256 key, as oauth2-proxy's cookie secret must be
+
+Renderer = Callable[[PlatformSpec], Render]
+
+
+@dataclass
+class Deployed:
+    spec: PlatformSpec
+    render: Render
+    objects: list[KObj]
+    plan: Plan
+    provider: k8s.Provider
+    owners: dict[str, PlatformResource]
+    resources: dict[str, pulumi.Resource]
+    passwords: dict[str, random.RandomPassword]
+    exports: dict[str, Any]
+
+
+def default_renderer(spec: PlatformSpec) -> Render:
+    # Dex passwords come from pulumi-random at apply time: the identity layer gets placeholders to replace.
+    return render_platform(spec, cache=cache_dir(), secrets=PendingPasswordStore())
+
+
+def applied_objects(spec: PlatformSpec, render: Render) -> list[KObj]:
+    """Exactly the render: the engine already makes kind's ingress the NodePort the kind config maps."""
+    return render.objects
+
+
+def dashboard_url(spec: PlatformSpec) -> str:
+    scheme = "http" if spec.ingress.tls.mode == "none" else "https"
+    port = spec.ingress.port
+    default = 80 if scheme == "http" else 443
+    return f"{scheme}://{spec.ingress.host}{f':{port}' if port and port != default else ''}/"
+
+
+def dex_issuer(objects: list[KObj]) -> str | None:
+    for obj in objects:
+        if namespace_of(obj) != DEX_NAMESPACE or obj.get("kind") not in ("ConfigMap", "Secret"):
+            continue
+        text = (obj.get("data") or {}).get("config.yaml") or (obj.get("stringData") or {}).get("config.yaml")
+        if isinstance(text, str) and "issuer:" in text and obj.get("kind") == "ConfigMap":
+            issuer = (yaml.safe_load(text) or {}).get("issuer")
+            return str(issuer) if issuer else None
+    return None
+
+
+def _resource_name(generator: str) -> str:
+    return "password-" + re.sub(r"[^-._@A-Za-z0-9]", "-", generator)
+
+
+def _password(
+    gen: GeneratedKey, owner: PlatformResource, passwords: dict[str, random.RandomPassword]
+) -> pulumi.Output[str]:
+    if gen.generator not in passwords:
+        # Generated once and kept in the stack's state (encrypted): later `pulumi up`s reuse it.
+        passwords[gen.generator] = random.RandomPassword(
+            _resource_name(gen.generator),
+            length=PASSWORD_LENGTH,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=owner),
+        )
+    pw = passwords[gen.generator]
+    return pulumi.Output.secret(pw.bcrypt_hash if gen.bcrypt else pw.result)
+
+
+def _secret(
+    node: Node,
+    owner: PlatformResource,
+    provider: k8s.Provider,
+    deps: list[pulumi.Resource],
+    passwords: dict[str, random.RandomPassword],
+) -> k8s.core.v1.Secret:
+    obj = node.objects[0]
+    data = {k: v for k, v in (obj.get("data") or {}).items() if k not in node.generated}
+    string_data: dict[str, Any] = {k: v for k, v in (obj.get("stringData") or {}).items() if k not in node.generated}
+    string_data.update({k: _password(g, owner, passwords) for k, g in sorted(node.generated.items())})
+    return k8s.core.v1.Secret(
+        node.name,
+        metadata=obj["metadata"],
+        type=obj.get("type"),
+        immutable=obj.get("immutable"),
+        # The rendered non-generated keys (a client id) are secret too: nothing of a Secret is shown in plain text.
+        data=pulumi.Output.secret(data) if data else None,
+        string_data=pulumi.Output.secret(string_data),
+        opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=deps),
+    )
+
+
+def _group(
+    node: Node, owner: PlatformResource, provider: k8s.Provider, deps: list[pulumi.Resource]
+) -> k8s.yaml.v2.ConfigGroup:
+    return k8s.yaml.v2.ConfigGroup(
+        node.name,
+        objs=node.objects,
+        # skipAwait only for waves whose gates are empty (stacks/plan.py): readiness elsewhere is the provider's.
+        skip_await=node.skip_await or None,
+        opts=pulumi.ResourceOptions(
+            parent=owner,
+            provider=provider,
+            depends_on=deps,
+            # CRDs, volumes, namespaces holding them, team Profiles: `pulumi destroy` leaves user data in place.
+            retain_on_delete=node.retained or None,
+        ),
+    )
+
+
+def deploy(cfg: StackConfig, renderer: Renderer = default_renderer) -> Deployed:
+    spec = load_spec(cfg.profile, extra=cfg.spec)
+    render = renderer(spec)
+    objects = applied_objects(spec, render)
+    plan = plan_stack(render, objects)
+    context, kubeconfig = kube_target(cfg, spec.cluster.context, spec.cluster.kubeconfig)
+    provider = k8s.Provider(
+        "kubernetes",
+        context=context,
+        kubeconfig=kubeconfig,
+        enable_server_side_apply=True,  # field manager: every object carries pulumi.com/patchFieldManager=kubeforge
+        delete_unreachable=spec.is_kind or None,  # a deleted kind cluster must not block `make down`
+    )
+    owners = {o.key: make_owner(o, provider) for o in plan.owners}
+    resources: dict[str, pulumi.Resource] = {}
+    passwords: dict[str, random.RandomPassword] = {}
+    for node in plan.nodes:
+        owner = owners[node.owner.key]
+        deps = [resources[d] for d in node.depends_on]
+        if node.is_secret:
+            resources[node.name] = _secret(node, owner, provider, deps, passwords)
+        else:
+            resources[node.name] = _group(node, owner, provider, deps)
+
+    url = dashboard_url(spec)
+    issuer = dex_issuer(objects)
+    for owner in owners.values():
+        comps = sorted({n.component for n in plan.nodes if n.owner.key == owner.owner.key})
+        if owner.owner.kind == "ClusterBase":
+            owner.finish({"dashboardUrl": url, "dexIssuer": issuer, "versions": {c: plan.versions[c] for c in comps}})
+        elif owner.owner.kind == "Team":
+            owner.finish({"namespaces": plan.team_namespaces.get(owner.owner.name, [])})
+        else:
+            owner.finish({"version": plan.versions.get(owner.owner.name, "kubeforge")})
+
+    logins = {g[len(DEX_USER_PREFIX) :]: pw.result for g, pw in sorted(passwords.items()) if is_login_password(g)}
+    exports: dict[str, Any] = {
+        "profile": spec.profile,
+        "dashboardUrl": url,
+        "dexIssuer": issuer,
+        "componentVersions": plan.versions,
+        "teamNamespaces": plan.team_namespaces,
+        "kubeContext": context,
+    }
+    if logins and spec.is_kind:
+        first = next(iter(logins))
+        exports["dexUser"] = first
+        exports["dexPassword"] = pulumi.Output.secret(logins[first])
+        exports["dexPasswords"] = pulumi.Output.secret(logins)
+    for key, value in exports.items():
+        pulumi.export(key, value)
+    return Deployed(spec, render, objects, plan, provider, owners, resources, passwords, exports)
+
+
+def main() -> None:
+    conf = pulumi.Config("kubeforge")
+    deploy(read_config(conf.get, conf.get_object))
