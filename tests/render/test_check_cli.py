@@ -1,0 +1,46 @@
+"""`kubeforge check` on the real renders: passes as shipped, fails (exit 1) when a rule is broken."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from kubeforge.check.run import run_checks
+from kubeforge.render import Render
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_check_passes_on_the_shipped_profiles(full_render: Render) -> None:
+    report = run_checks(full_render)
+    errors = [str(f) for f in report.findings if f.severity == "error"]
+    assert errors == []
+    assert set(report.seconds) == {"schema", "policy", "reachability"}
+
+
+def test_a_planted_violation_fails_the_check(kind_render: Render) -> None:
+    broken = copy.copy(kind_render)
+    broken.objects = copy.deepcopy(kind_render.objects)
+    web = next(o for o in broken.objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "centraldashboard")
+    web["spec"]["template"]["spec"]["hostNetwork"] = True
+    report = run_checks(broken)
+    assert report.failed
+    assert [f.rule for f in report.findings if f.severity == "error"] == ["policy/KF006"]
+
+
+def test_check_cli_json_and_exit_code(source_cache: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "KUBEFORGE_CACHE": str(source_cache), "KUBEFORGE_STATE": str(tmp_path)}
+    proc = subprocess.run(
+        [str(ROOT / ".venv/bin/kubeforge"), "check", "--profile", "kind", "--output", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["failed"] is False and data["objects"] > 500
+    assert "error" not in data["counts"]
