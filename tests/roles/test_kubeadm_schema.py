@@ -10,7 +10,7 @@ from kubeadm_schema import validate_documents
 GOOD = """
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
-kubernetesVersion: v1.33.4
+kubernetesVersion: v1.34.0
 apiServer:
   extraArgs:
     - name: audit-log-path
@@ -40,8 +40,8 @@ def test_good_documents_pass():
         GOOD.replace(
             "kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration", "kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration"
         ),
-        GOOD.replace("kubernetesVersion: v1.33.4", "kubernetesVersion: v1.33.4\nkubernetesVerison: v1"),
-        GOOD.replace("kubernetesVersion: v1.33.4", "kubernetesVersion: 1.33.4"),
+        GOOD.replace("kubernetesVersion: v1.34.0", "kubernetesVersion: v1.34.0\nkubernetesVerison: v1"),
+        GOOD.replace("kubernetesVersion: v1.34.0", "kubernetesVersion: 1.34.0"),
         GOOD.replace("abcdef.0123456789abcdef", "not-a-token"),
         GOOD.replace("kind: JoinConfiguration", "kind: JoinConfig"),
     ],

@@ -23,7 +23,7 @@ def _args(component):
 def test_kubeadm_init_config_matches_v1beta4_schema(host):
     docs = _docs(host, "/etc/kubernetes/kubeadm-config.yaml")
     assert set(docs) == {"InitConfiguration", "ClusterConfiguration", "KubeletConfiguration"}
-    assert docs["ClusterConfiguration"]["kubernetesVersion"] == "v1.33.4"
+    assert docs["ClusterConfiguration"]["kubernetesVersion"] == "v1.34.0"
     assert docs["ClusterConfiguration"]["apiServer"]["certSANs"] == ["api.kubeforge.test"]
 
 
