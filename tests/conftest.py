@@ -21,7 +21,7 @@ from kubeforge.release.model import Lock
 from kubeforge.release.store import definition_path, load_definition
 
 REPO = Path(__file__).resolve().parent.parent
-UPSTREAM = Path(os.environ.get("KUBEFORGE_MIRROR") or "/work/shared/upstream")
+UPSTREAM = Path(os.environ.get("KUBEFORGE_MIRROR") or REPO.parent / "shared" / "upstream")
 KUBEFORGE = Path(sys.executable).parent / "kubeforge"
 # Variables a run sets itself (KUBEFORGE_KUSTOMIZE and the like pass through from the caller).
 _OURS = {"KUBEFORGE_HOME", "KUBEFORGE_MIRROR", "KUBEFORGE_CACHE", "KUBEFORGE_STATE", "XDG_CACHE_HOME", "XDG_STATE_HOME"}

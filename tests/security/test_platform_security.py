@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from platform_render import rendered, upstream_only
 
 from kubeforge.check.validate import validate_objects
 from kubeforge.k8s import name_of, namespace_of
@@ -12,8 +13,6 @@ from kubeforge.security import PERMISSIVE_PORTS, Inventory, platform_security
 from kubeforge.security.permissive import uncovered_webhooks
 from kubeforge.tenancy import team_objects
 from kubeforge.tenancy.platform import PLATFORM_NAMESPACES
-
-from .platform_render import rendered, upstream_only
 
 
 @pytest.fixture(params=["kind", "production"])

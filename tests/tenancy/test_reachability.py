@@ -6,13 +6,13 @@ import copy
 from pathlib import Path
 
 import pytest
+from platform_render import rendered, upstream_only
 
 from kubeforge.k8s import name_of
 from kubeforge.netpol import Network, check_flows
 from kubeforge.tenancy import team_objects
 from kubeforge.tenancy.flows import forbidden_flows, reachability_findings, required_flows, synthetic_objects
 
-from .platform_render import rendered, upstream_only
 from .teams import spec_with_teams
 
 
