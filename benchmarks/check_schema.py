@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import statistics
 import subprocess
 import sys
@@ -57,7 +58,14 @@ def build_example(release: str) -> list[dict[str, Any]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mirror", type=Path, default=Path("/work/shared/upstream/kubeflow/manifests/26.03"))
+    parser.add_argument(
+        "--mirror",
+        type=Path,
+        default=Path(os.environ.get("KUBEFORGE_MIRROR") or Path(__file__).resolve().parents[2] / "shared" / "upstream")
+        / "kubeflow"
+        / "manifests"
+        / "26.03",
+    )
     parser.add_argument("--objects", type=int, default=5000)
     parser.add_argument("--k8s", default="1.34")
     parser.add_argument("--runs", type=int, default=5)

@@ -35,7 +35,9 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kubeforge-bench-") as tmp:
         if "KUBEFORGE_CACHE" not in os.environ:
-            mirror = Path(os.environ.get("KUBEFORGE_MIRROR", "/work/shared/upstream"))
+            mirror = Path(
+                os.environ.get("KUBEFORGE_MIRROR") or Path(__file__).resolve().parents[2] / "shared" / "upstream"
+            )
             os.environ["KUBEFORGE_CACHE"] = str(Path(tmp) / "cache")
             fetch_release(load_lock("26.03"), cache=Path(os.environ["KUBEFORGE_CACHE"]), mirror=mirror)
         os.environ.setdefault("KUBEFORGE_STATE", str(Path(tmp) / "state"))

@@ -13,7 +13,12 @@ import pytest
 import yaml
 
 K8S = "1.34"
-UPSTREAM = Path(os.environ.get("KUBEFORGE_UPSTREAM_MIRROR", "/work/shared/upstream/kubeflow/manifests/26.03"))
+UPSTREAM = (
+    Path(os.environ.get("KUBEFORGE_MIRROR") or Path(__file__).resolve().parents[3] / "shared" / "upstream")
+    / "kubeflow"
+    / "manifests"
+    / "26.03"
+)
 
 
 def deployment(**spec_overrides: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kubeforge.release.model import Lock
 
-UPSTREAM = Path("/work/shared/upstream")
+UPSTREAM = Path(os.environ.get("KUBEFORGE_MIRROR") or Path(__file__).resolve().parents[3] / "shared" / "upstream")
 
 
 def only(lock: Lock, *keys: str) -> Lock:

@@ -22,7 +22,7 @@ from stacks.config import StackConfig  # noqa: E402
 from stacks.mocked import MockedRun, memo_renderer, run_mocked, teams_available  # noqa: E402
 from stacks.program import Renderer  # noqa: E402
 
-MIRROR = Path(os.environ.get("KUBEFORGE_MIRROR", "/work/shared/upstream"))
+MIRROR = Path(os.environ.get("KUBEFORGE_MIRROR") or Path(__file__).resolve().parents[3] / "shared" / "upstream")
 KIND_TEAMS = [
     {"name": "kubeflow-user-example-com", "owners": ["user@example.com"]},
     {"name": "team-a", "owners": ["a@example.com"], "members": ["b@example.com"]},
