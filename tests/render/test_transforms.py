@@ -210,3 +210,23 @@ def test_gateway_serves_tls_from_the_profiles_issuer() -> None:
     assert production[1]["spec"]["issuerRef"]["name"] == "letsencrypt-prod"
     assert production[1]["spec"]["dnsNames"] == ["kubeflow.example.com"]
     assert serve_tls(serve_tls([gateway()], load_spec("kind")), load_spec("kind"))[0]["spec"]["servers"] == servers
+
+
+def test_yaml_stream_round_trips_with_crds_as_json_documents() -> None:
+    from kubeforge.render.yamlio import dump_stream, load_stream
+
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "a.b.io"},
+        "spec": {"x": [1, "on", None]},
+    }
+    objs = [
+        deployment("web"),
+        crd,
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "yes"}},
+    ]
+    text = dump_stream(objs)
+    assert load_stream(text) == objs
+    assert '{"apiVersion":"apiextensions.k8s.io/v1"' in text
+    assert "kind: Deployment" in text and "k: 'yes'" in text
