@@ -58,8 +58,9 @@ def _tree_rss_kib(pid: int) -> int:
                 for line in fh:
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1])
-            with open(f"/proc/{p}/task/{p}/children") as fh:
-                todo.extend(int(c) for c in fh.read().split())
+            for task in os.listdir(f"/proc/{p}/task"):  # children of worker threads are listed per thread
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
         except OSError:
             continue
     return total

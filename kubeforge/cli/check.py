@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from kubeforge.check.run import run_checks
 from kubeforge.cli.output import Output, console, print_json
 from kubeforge.cli.render import render_spec
 from kubeforge.cli.spec import OVERRIDES, PROFILE
@@ -28,6 +27,8 @@ def check(
     show_info: bool = typer.Option(False, "--info", help="List info findings too (e.g. CEL rules not checked)."),
 ) -> None:
     """Render the profile (the one render path), then check schemas, policies, reachability, scanners."""
+    from kubeforge.check.run import run_checks  # schema validators load only when checking
+
     spec = load_spec(profile, overrides or [])
     render, _ = render_spec(spec, quiet=True)
     report = run_checks(render, scan_checkov=Scanner.checkov in (scan or []))

@@ -22,6 +22,7 @@ from kubeforge.render.transforms.images import images_of
 from kubeforge.render.yamlio import dump_stream
 
 PLAN = "plan.json"
+EMITTER = "yaml-v2-crds-as-json"  # part of the memo key: a change of output format never serves stale text
 SUMMARY = "summary.json"
 
 
@@ -50,7 +51,7 @@ def _yaml(objects: list[dict[str, Any]]) -> str:
     from kubeforge.paths import cache_dir
 
     blob = json.dumps(objects, sort_keys=True, separators=(",", ":")).encode()
-    key = hashlib.sha256(blob).hexdigest()
+    key = hashlib.sha256(EMITTER.encode() + blob).hexdigest()
     path = cache_dir() / "yaml" / key[:2] / f"{key}.yaml"
     try:
         return path.read_text(encoding="utf-8")

@@ -77,6 +77,7 @@ class _Index:
         self.workloads_by_ns: dict[str, list[int]] = defaultdict(list)
         self.certs_by_secret: dict[tuple[str, str], int] = {}
         self.issuers: dict[tuple[str, str, str], int] = {}
+        self.by_resource: dict[str, list[int]] = defaultdict(list)
         for i, obj in enumerate(objects):
             kind = str(obj.get("kind", ""))
             meta = obj.get("metadata") or {}
@@ -100,6 +101,8 @@ class _Index:
                     self.certs_by_secret[(ns, str(secret))] = i
             if kind in ("Issuer", "ClusterIssuer"):
                 self.issuers[(kind, ns if kind == "Issuer" else "", name)] = i
+        for i, obj in enumerate(objects):  # after the CRDs are known: their plural names
+            self.by_resource[self.resource_of(obj)[1]].append(i)
 
     def resource_of(self, obj: KObj) -> tuple[str, str]:
         group, kind = api_group(obj), str(obj.get("kind", ""))
@@ -168,6 +171,20 @@ def _admits(index: _Index, webhook: dict[str, Any], obj: KObj, selectors: tuple[
     return False
 
 
+def _candidates(index: _Index, webhook: dict[str, Any]) -> list[int]:
+    """Objects whose resource (or, for workloads, pods) a webhook's rules name: the rest cannot match."""
+    found: set[int] = set()
+    for rule in webhook.get("rules") or []:
+        resources = {str(r).split("/")[0] for r in rule.get("resources") or []}
+        if "*" in resources:
+            return list(range(len(index.objects)))
+        for resource in resources:
+            found.update(index.by_resource.get(resource, ()))
+            if resource == "pods":
+                found.update(w for ws in index.workloads_by_ns.values() for w in ws)
+    return sorted(found)
+
+
 def plan_waves(objects: list[KObj]) -> WavePlan:
     index = _Index(objects)
     deps: list[list[tuple[int, bool]]] = [[] for _ in objects]  # (dependency, is_admission_edge)
@@ -192,11 +209,14 @@ def plan_waves(objects: list[KObj]) -> WavePlan:
     for h in hooks:
         deps[h].extend((b, False) for b in sorted(backends_of[h]))
         for webhook in objects[h].get("webhooks") or []:
+            if not webhook.get("rules"):
+                continue
             selectors = (
                 LabelSelector.parse(webhook.get("namespaceSelector"), "namespaceSelector"),
                 LabelSelector.parse(webhook.get("objectSelector"), "objectSelector"),
             )
-            for i, obj in enumerate(objects):
+            for i in _candidates(index, webhook):
+                obj = objects[i]
                 if i == h or i in backends_of[h] or obj.get("kind") == "CustomResourceDefinition":
                     continue
                 if _admits(index, webhook, obj, selectors):
