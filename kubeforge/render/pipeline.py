@@ -23,6 +23,7 @@ from kubeforge.release.store import load_lock
 from kubeforge.render import extensions
 from kubeforge.render.kustomize import Build, plan_builds, run_builds
 from kubeforge.render.order import enabled_components, object_sort_key
+from kubeforge.render.transforms.decisions import record_decisions
 from kubeforge.render.transforms.hardening import bound_service_accounts, harden
 from kubeforge.render.transforms.images import rewrite_images
 from kubeforge.render.transforms.ingress import serve_tls
@@ -142,6 +143,7 @@ def render_platform(
     for name in order:
         # After the identity and team layers: their Secrets are generated the same way.
         per_component[name] = generate_secrets(per_component[name], kind=spec.is_kind, store=secrets)
+        per_component[name] = record_decisions(per_component[name])
 
     flat: list[KObj] = []
     comp_of: list[str] = []

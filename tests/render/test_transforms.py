@@ -230,3 +230,17 @@ def test_yaml_stream_round_trips_with_crds_as_json_documents() -> None:
     assert load_stream(text) == objs
     assert '{"apiVersion":"apiextensions.k8s.io/v1"' in text
     assert "kind: Deployment" in text and "k: 'yes'" in text
+
+
+def test_platform_decisions_are_recorded_once_with_their_reasons() -> None:
+    from kubeforge.render.transforms.decisions import DECISIONS, record_decisions
+
+    dep = deployment()
+    dep["metadata"]["annotations"] = {"checkov.io/skip1": "CKV_K8S_43=already decided here"}
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}
+    record_decisions(record_decisions([dep, cm]))
+    skips = {v.split("=", 1)[0]: v.split("=", 1)[1] for k, v in dep["metadata"]["annotations"].items()}
+    assert skips["CKV_K8S_43"] == "already decided here"
+    assert skips["CKV_K8S_15"] == DECISIONS["CKV_K8S_15"]
+    assert len(dep["metadata"]["annotations"]) == 2
+    assert "annotations" not in cm["metadata"]
