@@ -44,3 +44,17 @@ def test_check_cli_json_and_exit_code(source_cache: Path, tmp_path: Path) -> Non
     data = json.loads(proc.stdout)
     assert data["failed"] is False and data["objects"] > 500
     assert "error" not in data["counts"]
+
+
+def test_the_previous_release_renders_and_passes_too(source_cache: Path, tmp_path: Path) -> None:
+    from kubeforge.render import render_platform
+    from kubeforge.spec import load_spec
+
+    override = tmp_path / "release.yaml"
+    override.write_text("release: v1.11.0\n")
+    spec = load_spec("kind", [override])
+    render = render_platform(spec, cache=source_cache)
+    assert render.lock.release == "v1.11.0"
+    assert render.version_of("pipelines") == "2.15.0"
+    report = run_checks(render)
+    assert [str(f) for f in report.findings if f.severity == "error"] == []
