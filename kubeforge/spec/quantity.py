@@ -39,16 +39,3 @@ def parse_quantity(value: str | int | float) -> Decimal:
     if exponent is not None:
         return base * (Decimal(10) ** int(exponent))
     return base * _SUFFIX[suffix or ""]
-
-
-def format_cpu(cores: Decimal) -> str:
-    millis = int((cores * 1000).to_integral_value())
-    return f"{millis // 1000}" if millis % 1000 == 0 else f"{millis}m"
-
-
-def format_memory(size: Decimal) -> str:
-    value = int(size.to_integral_value())
-    for suffix, factor in (("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
-        if value % factor == 0 and value >= factor:
-            return f"{value // factor}{suffix}"
-    return str(value)

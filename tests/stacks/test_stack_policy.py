@@ -21,7 +21,7 @@ from pulumi_policy import (
 )
 
 from kubeforge.policy import RULES
-from stacks.mocked import MockedRun, Registration, is_secret
+from stacks.mocked import MockedRun, Registration, unwrap
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
 
@@ -36,17 +36,6 @@ def _load_pack() -> ModuleType:
 
 
 pack = _load_pack()
-
-
-def unwrap(value: Any) -> Any:
-    """CrossGuard hands validations secret inputs as plain values."""
-    if is_secret(value):
-        return unwrap(value["value"])
-    if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
 
 
 def _opts(reg: Registration) -> PolicyResourceOptions:

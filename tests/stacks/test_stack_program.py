@@ -11,23 +11,13 @@ import pytest
 from kubeforge.k8s import KObj, ident
 from kubeforge.kind import INGRESS_NODE_PORT, kind_cluster_config
 from stacks.generated import PLACEHOLDER_HASH, PLACEHOLDER_PREFIX, UPSTREAM_DEFAULT_HASH, generated_secrets
-from stacks.mocked import MockedRun, Registration, fake_bcrypt, fake_password, is_secret, plain_strings
+from stacks.mocked import MockedRun, Registration, fake_bcrypt, fake_password, is_secret, plain_strings, unwrap
 from stacks.plan import CLUSTER_BASE, TEAMS, WAIT_FOR_READY, without_pulumi_annotations
 
 GROUP = "kubernetes:yaml/v2:ConfigGroup"
 SECRET = "kubernetes:core/v1:Secret"
 RANDOM = "random:index/randomPassword:RandomPassword"
 PROVIDER = "pulumi:providers:kubernetes"
-
-
-def unwrap(value: Any) -> Any:
-    if is_secret(value):
-        return unwrap(value["value"])
-    if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
 
 
 def no_nulls(value: Any) -> Any:

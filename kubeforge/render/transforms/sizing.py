@@ -13,7 +13,7 @@ from typing import Any
 
 from kubeforge.k8s import KObj, pod_spec
 from kubeforge.spec.model import ComponentSpec, Resources, Sizing
-from kubeforge.spec.quantity import format_cpu, format_memory, parse_quantity
+from kubeforge.spec.quantity import parse_quantity
 
 SIDECAR_ANNOTATIONS = {
     ("requests", "cpu"): "sidecar.istio.io/proxyCPU",
@@ -21,7 +21,6 @@ SIDECAR_ANNOTATIONS = {
     ("limits", "cpu"): "sidecar.istio.io/proxyCPULimit",
     ("limits", "memory"): "sidecar.istio.io/proxyMemoryLimit",
 }
-_FORMAT = {"cpu": format_cpu, "memory": format_memory}
 
 
 @dataclass(frozen=True)
@@ -148,4 +147,3 @@ def container_requests(resources: dict[str, Any]) -> tuple[Decimal, Decimal]:
 
 
 __all__ = ["Plan", "apply_sizing", "container_requests", "plan_for", "size_container", "size_injector_defaults"]
-_ = _FORMAT
