@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, ensure_cache, measure, objects_of, upstream_example_workspace
+from _common import ROOT, Run, ensure_cache, measure, objects_of, upstream_example_workspace
 
 from kubeforge.render.footprint import footprint
 from kubeforge.tools import find_kustomize
@@ -25,10 +25,15 @@ from kubeforge.tools import find_kustomize
 GOALS = {"cold": 1.0, "warm": 0.1, "peak_mib": 600, "kind_cpu": 2.5, "kind_gib": 4.0}
 
 
+def median(runs: list[Run]) -> Run:
+    return sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", default="kind")
     parser.add_argument("--release", default="26.03")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is shown")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kubeforge-bench-"))
     try:
@@ -39,9 +44,14 @@ def main() -> None:
 
         example = upstream_example_workspace(args.release, work / "upstream")
         kustomize = find_kustomize()
-        upstream = measure(kustomize.build_args(str(example)))
-        cold = measure([*render, "--output", "json"], env)
-        warm = measure([*render, "--output", "json"], env)
+        upstream = median([measure(kustomize.build_args(str(example))) for _ in range(args.repeat)])
+        colds = []
+        for _ in range(args.repeat):
+            for derived in ("renders", "yaml"):  # cold: verified sources, no build or YAML cache
+                shutil.rmtree(cache / derived, ignore_errors=True)
+            colds.append(measure([*render, "--output", "json"], env))
+        cold = median(colds)
+        warm = median([measure([*render, "--output", "json"], env) for _ in range(args.repeat)])
 
         ours = json.loads(warm.stdout)["requests"]
         theirs = footprint(objects_of(upstream.stdout)).to_json()
@@ -61,7 +71,10 @@ def main() -> None:
                 f"{warm.seconds / upstream.seconds:.2f}x",
             ),
         ]
-        print(f"render benchmark, release {args.release}, kustomize {kustomize.version} via {kustomize.source}")
+        print(
+            f"render benchmark, release {args.release}, kustomize {kustomize.version} via {kustomize.source}, "
+            f"median of {args.repeat}"
+        )
         for name, secs, mib, ratio in rows:
             print(f"  {name:32s} {secs:6.2f} s  peak {mib:6.0f} MiB  {ratio}")
         print(f"  goals: cold <= {GOALS['cold']}x, warm <= {GOALS['warm']}x, peak <= {GOALS['peak_mib']} MiB")
