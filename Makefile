@@ -3,7 +3,10 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 PROFILE ?= kind
+# The project's CI mirror sits beside the checkout; elsewhere fetch downloads the pinned commits.
+ifneq ($(wildcard ../shared/upstream),)
 export KUBEFORGE_MIRROR ?= $(abspath ../shared/upstream)
+endif
 
 .PHONY: setup test lint typecheck unit test-roles render check bench lock up down clean
 
