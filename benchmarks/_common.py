@@ -11,7 +11,8 @@ from pathlib import Path
 
 from kubeforge.fetch import fetch_release
 from kubeforge.k8s import KObj
-from kubeforge.release.store import load_lock
+from kubeforge.release.lockgen import mirror_roots
+from kubeforge.release.store import load_definition, load_lock
 from kubeforge.render.workspace import materialize
 from kubeforge.render.yamlio import load_stream
 
@@ -30,7 +31,7 @@ def upstream_example_workspace(release: str, dest: Path) -> Path:
     """The whole upstream trees laid out like a render workspace: remote bases served locally, the
     pipelines-profile-controller (its sync.py is not data) dropped. Returns the example/ folder."""
     lock = load_lock(release)
-    roots = {key: mirror() / f"{src.repo}/{src.tag}" for key, src in lock.sources.items()}
+    roots = mirror_roots(load_definition(release), mirror())
     files = set()
     for key, root in roots.items():
         for path in root.rglob("*"):

@@ -7,17 +7,14 @@ Also: stand-in team objects for renders made while `kubeforge.tenancy` is not in
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks, rpc
 
-from kubeforge.k8s import KObj
-from kubeforge.render import extensions
 from kubeforge.render.pipeline import Render
 from kubeforge.spec import PlatformSpec
 from stacks.config import StackConfig
@@ -183,76 +180,3 @@ def memo_renderer(inner: Renderer = default_renderer) -> Renderer:
         return cache[key]
 
     return render
-
-
-# --- stand-in teams ---------------------------------------------------------------------------------
-def stub_team_objects(spec: PlatformSpec) -> list[KObj]:
-    """What kubeforge.tenancy is specified to emit per team, enough to exercise the Team path."""
-    out: list[KObj] = []
-    for team in spec.teams:
-        labels = {"kubeforge.io/team": team.name}
-        ns = team.name
-        out.append(
-            {
-                "apiVersion": "v1",
-                "kind": "Namespace",
-                "metadata": {"name": ns, "labels": {**labels, "istio-injection": "enabled"}},
-            }
-        )
-        out.append(
-            {
-                "apiVersion": "kubeflow.org/v1",
-                "kind": "Profile",
-                "metadata": {"name": team.name, "labels": labels},
-                "spec": {"owner": {"kind": "User", "name": team.owners[0]}},
-            }
-        )
-        out.append(
-            {
-                "apiVersion": "v1",
-                "kind": "ResourceQuota",
-                "metadata": {"name": "kf-resource-quota", "namespace": ns, "labels": labels},
-                "spec": {"hard": {"requests.cpu": team.quota.cpu, "requests.memory": team.quota.memory}},
-            }
-        )
-        out.append(
-            {
-                "apiVersion": "networking.k8s.io/v1",
-                "kind": "NetworkPolicy",
-                "metadata": {"name": "default-deny", "namespace": ns, "labels": labels},
-                "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
-            }
-        )
-        for n, email in enumerate(team.owners):
-            out.append(
-                {
-                    "apiVersion": "rbac.authorization.k8s.io/v1",
-                    "kind": "RoleBinding",
-                    "metadata": {"name": f"owner-{n}", "namespace": ns, "labels": labels},
-                    "roleRef": {
-                        "apiGroup": "rbac.authorization.k8s.io",
-                        "kind": "ClusterRole",
-                        "name": "kubeflow-admin",
-                    },
-                    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": email}],
-                }
-            )
-    return out
-
-
-@contextlib.contextmanager
-def teams_available() -> Iterator[bool]:
-    """Within: renders carry a teams component; the stand-in only when kubeforge.tenancy is absent. Yields stub-used."""
-    real: Callable[[], list[extensions.Addition]] = extensions.additions
-    if any(a.name == "teams" for a in real()):
-        yield False
-        return
-
-    def with_stub() -> list[extensions.Addition]:
-        return [*real(), extensions.Addition("teams", "kubeforge", lambda spec, _objects: stub_team_objects(spec))]
-
-    extensions.additions = with_stub
-    try:
-        yield True
-    finally:
-        extensions.additions = real

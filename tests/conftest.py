@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kubeforge.release.lockgen import generate, source_roots
+from kubeforge.release.lockgen import generate, mirror_roots
 from kubeforge.release.model import Lock
 from kubeforge.release.store import definition_path, load_definition
 
@@ -29,7 +29,7 @@ _OURS = {"KUBEFORGE_HOME", "KUBEFORGE_MIRROR", "KUBEFORGE_CACHE", "KUBEFORGE_STA
 
 def _lock(release: str) -> Lock:
     definition = load_definition(release)
-    return generate(definition, definition_path(release).read_bytes(), source_roots(definition, UPSTREAM))
+    return generate(definition, definition_path(release).read_bytes(), mirror_roots(definition, UPSTREAM))
 
 
 @pytest.fixture(scope="session")

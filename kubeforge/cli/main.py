@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from kubeforge import __version__
-from kubeforge.cli import doctor, release, spec
+from kubeforge.cli import check, doctor, kind, release, render, spec
 from kubeforge.cli.output import err_console
 from kubeforge.errors import KubeforgeError
 
@@ -22,14 +22,9 @@ app = typer.Typer(
 release.register(app)
 app.add_typer(spec.app, name="spec")
 doctor.register(app)
-
-for _extra in ("kubeforge.cli.render", "kubeforge.cli.check", "kubeforge.cli.kind"):
-    # Commands of later stages register themselves when their module is present.
-    try:
-        __import__(_extra, fromlist=["register"]).register(app)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != _extra:
-            raise
+render.register(app)
+check.register(app)
+kind.register(app)
 
 
 @app.callback()

@@ -11,7 +11,7 @@ import typer
 from kubeforge.cli.output import Output, console, print_json, print_table
 from kubeforge.errors import BadInput
 from kubeforge.paths import cache_dir, mirror_dir
-from kubeforge.release.lockgen import generate, source_roots
+from kubeforge.release.lockgen import generate, mirror_roots
 from kubeforge.release.store import (
     definition_path,
     load_definition,
@@ -40,7 +40,7 @@ def lock(release: str | None = RELEASE, mirror: Path | None = MIRROR) -> None:
         raise BadInput("lock reads the upstream trees from a mirror folder: pass --mirror or set KUBEFORGE_MIRROR")
     for key in _releases(release):
         definition = load_definition(key)
-        result = generate(definition, definition_path(key).read_bytes(), source_roots(definition, folder))
+        result = generate(definition, definition_path(key).read_bytes(), mirror_roots(definition, folder))
         write_atomic(lock_path(key), lock_json(result))
         files = sum(len(s.files) for s in result.sources.values())
         console.print(f"locked {key}: {len(result.components)} components, {files} files -> {lock_path(key)}")

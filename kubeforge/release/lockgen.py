@@ -11,7 +11,7 @@ from kubeforge.release.model import Lock, LockedComponent, LockedSource, Release
 from kubeforge.release.walk import FileRef, Walker
 
 
-def source_roots(definition: ReleaseDefinition, mirror: Path) -> dict[str, Path]:
+def mirror_roots(definition: ReleaseDefinition, mirror: Path) -> dict[str, Path]:
     """Where each source lies in a mirror folder laid out OWNER/REPO/TAG/."""
     roots = {}
     for key, src in definition.sources.items():

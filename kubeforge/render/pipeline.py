@@ -15,6 +15,7 @@ from typing import Any
 
 from kubeforge.errors import RenderFailed
 from kubeforge.fetch import source_roots
+from kubeforge.identity import configure_identity
 from kubeforge.k8s import KObj, ident
 from kubeforge.kind import kind_ingress_patch
 from kubeforge.paths import cache_dir
@@ -122,14 +123,11 @@ def render_platform(
 
     per_component = _dedupe(per_component, notes)
     upstream_objects = [o for name in components for o in per_component[name]]
-    rewrite = extensions.identity_rewriter()
-    if rewrite is not None:
-        rewritten = rewrite(spec, upstream_objects, secrets)
-        per_component = _regroup(per_component, rewritten)
-        upstream_objects = rewritten
+    upstream_objects = configure_identity(spec, upstream_objects, secrets)
+    per_component = _regroup(per_component, upstream_objects)
 
     order = list(components)
-    for addition in extensions.additions():
+    for addition in extensions.ADDITIONS:
         objs = addition.build(spec, upstream_objects)
         if objs:
             # Our own workloads (per-team KFP servers) get the same sizing, hardening and mirror rewrite.

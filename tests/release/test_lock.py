@@ -11,7 +11,7 @@ from conftest import REPO, Run
 
 from kubeforge.errors import BadInput
 from kubeforge.release.digest import file_sha256
-from kubeforge.release.lockgen import source_roots
+from kubeforge.release.lockgen import mirror_roots
 from kubeforge.release.model import Lock
 from kubeforge.release.store import load_definition, load_lock, lock_json, releases
 from kubeforge.release.walk import Walker
@@ -73,7 +73,7 @@ def test_the_edit_drops_the_pipelines_profile_controller(upstream: Path) -> None
 
 def test_without_the_edit_the_walk_meets_the_missing_sync_py(upstream: Path) -> None:
     definition = load_definition("26.03")
-    walker = Walker(roots=source_roots(definition, upstream), remotes=definition.remotes, edits=[])
+    walker = Walker(roots=mirror_roots(definition, upstream), remotes=definition.remotes, edits=[])
     with pytest.raises(BadInput) as err:
         walker.walk("manifests", "applications/pipeline/overlays")
     kustomization = f"manifests:{MULTI_USER}/pipelines-profile-controller/kustomization.yaml"

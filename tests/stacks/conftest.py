@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:
 from kubeforge.fetch import fetch_release  # noqa: E402
 from kubeforge.release.store import load_lock  # noqa: E402
 from stacks.config import StackConfig  # noqa: E402
-from stacks.mocked import MockedRun, memo_renderer, run_mocked, teams_available  # noqa: E402
+from stacks.mocked import MockedRun, memo_renderer, run_mocked  # noqa: E402
 from stacks.program import Renderer  # noqa: E402
 
 MIRROR = Path(os.environ.get("KUBEFORGE_MIRROR") or Path(__file__).resolve().parents[3] / "shared" / "upstream")
@@ -54,23 +54,21 @@ def renderer(engine_env: Path) -> Renderer:
 
 @pytest.fixture(scope="session")
 def kind_run(renderer: Renderer) -> MockedRun:
-    with teams_available():
-        return run_mocked(StackConfig("kind", {"teams": KIND_TEAMS}, context="kind-kubeflow"), renderer, stack="kind")
+    return run_mocked(StackConfig("kind", {"teams": KIND_TEAMS}, context="kind-kubeflow"), renderer, stack="kind")
 
 
 @pytest.fixture(scope="session")
 def production_run(renderer: Renderer) -> MockedRun:
-    with teams_available():
-        return run_mocked(
-            StackConfig(
-                "production",
-                {"ingress": {"host": "ml.corp.example"}},
-                context="prod-admin",
-                kubeconfig="/tmp/kubeconfig",
-            ),
-            renderer,
-            stack="production",
-        )
+    return run_mocked(
+        StackConfig(
+            "production",
+            {"ingress": {"host": "ml.corp.example"}},
+            context="prod-admin",
+            kubeconfig="/tmp/kubeconfig",
+        ),
+        renderer,
+        stack="production",
+    )
 
 
 @pytest.fixture(scope="session", params=["kind", "production"])
