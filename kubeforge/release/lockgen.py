@@ -30,6 +30,12 @@ def generate(definition: ReleaseDefinition, definition_text: bytes, roots: dict[
             walker.walk(comp.source, path)
         component_files[name] = walker.files
     used: dict[str, dict[str, str]] = {key: {} for key in definition.sources}
+    for key, src in definition.sources.items():
+        for path in src.plain_files:
+            _check_included(definition, key, path)
+            if not (roots[key] / path).is_file():
+                raise BadInput(f"{key}:{path} does not exist", field=f"sources.{key}.plain_files")
+            used[key][path] = file_sha256(roots[key] / path)
     for refs in component_files.values():
         for source, path in sorted(refs):  # sorted: the first refusal is the same on every run
             _check_included(definition, source, path)

@@ -25,6 +25,11 @@ class Source(Strict):
     include: list[str] = Field(
         default_factory=lambda: ["."], description="Sub-folders of the repository the builds may read."
     )
+    plain_files: list[str] = Field(
+        default_factory=list,
+        description="Files used as they are, outside any kustomize build (the CNI manifest the Ansible cni role "
+        "applies): locked and fetched like every other file.",
+    )
 
     @property
     def mirror_path(self) -> str:

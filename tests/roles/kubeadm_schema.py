@@ -76,6 +76,12 @@ _NODE_REGISTRATION = {
         "imagePullSerial": {"type": "boolean"},
     },
 }
+# Reserved resources: cpu, memory, ephemeral-storage, pid mapped to quantities (strings).
+_QUANTITIES = {
+    "type": "object",
+    "additionalProperties": False,
+    "patternProperties": {"^(cpu|memory|ephemeral-storage|pid)$": {"type": "string"}},
+}
 _HEADER = {
     "apiVersion": {"const": "kubeadm.k8s.io/v1beta4"},
     "kind": {"type": "string"},
@@ -98,7 +104,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "bindPort": {"type": "integer", "minimum": 1, "maximum": 65535},
                 },
             },
-            "certificateKey": {"type": "string"},
+            "certificateKey": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
             "skipPhases": {"type": "array", "items": {"type": "string"}},
             "patches": {"type": "object"},
             "timeouts": {"type": "object"},
@@ -168,22 +174,43 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                             "unsafeSkipCAVerification": {"type": "boolean"},
                         },
                     },
-                    "file": {"type": "object"},
-                    "tlsBootstrapToken": {"type": "string"},
+                    "file": {
+                        "type": "object",
+                        "required": ["kubeConfigPath"],
+                        "additionalProperties": False,
+                        "properties": {"kubeConfigPath": {"type": "string"}},
+                    },
+                    "tlsBootstrapToken": {"type": "string", "pattern": r"^[a-z0-9]{6}\.[a-z0-9]{16}$"},
                 },
             },
-            "controlPlane": {"type": "object"},
+            "controlPlane": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "localAPIEndpoint": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "advertiseAddress": {"type": "string"},
+                            "bindPort": {"type": "integer", "minimum": 1, "maximum": 65535},
+                        },
+                    },
+                    "certificateKey": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                },
+            },
             "skipPhases": {"type": "array", "items": {"type": "string"}},
             "patches": {"type": "object"},
             "timeouts": {"type": "object"},
         },
     },
-    # kubelet.config.k8s.io/v1beta1 has ~100 fields; only the ones kubeforge sets are typed here.
+    # kubelet.config.k8s.io/v1beta1 has ~100 fields; only the ones kubeforge sets are allowed here.
     "KubeletConfiguration": {
         "type": "object",
+        "additionalProperties": False,
         "required": ["apiVersion", "kind"],
         "properties": {
             "apiVersion": {"const": "kubelet.config.k8s.io/v1beta1"},
+            "kind": {"const": "KubeletConfiguration"},
             "cgroupDriver": {"enum": ["systemd", "cgroupfs"]},
             "readOnlyPort": {"type": "integer"},
             "authentication": {
@@ -194,6 +221,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 },
             },
             "authorization": {"type": "object", "properties": {"mode": {"enum": ["AlwaysAllow", "Webhook"]}}},
+            "protectKernelDefaults": {"type": "boolean"},
+            "serverTLSBootstrap": {"type": "boolean"},
+            "rotateCertificates": {"type": "boolean"},
+            "tlsMinVersion": {"enum": ["VersionTLS12", "VersionTLS13"]},
+            "systemReserved": _QUANTITIES,
+            "kubeReserved": _QUANTITIES,
+            "evictionHard": {"type": "object", "additionalProperties": {"type": "string"}},
+            "shutdownGracePeriod": {"type": "string", "pattern": r"^\d+(s|m|h)$"},
+            "shutdownGracePeriodCriticalPods": {"type": "string", "pattern": r"^\d+(s|m|h)$"},
         },
     },
 }
