@@ -1,0 +1,47 @@
+"""upgrade-nodes.yml's version rule, run by ansible-playbook on localhost: one minor at a time, never down."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CHECK = ROOT / "playbooks" / "upgrade" / "version-check.yml"
+
+
+def _run(tmp_path: pathlib.Path, current: str, target: str) -> subprocess.CompletedProcess[str]:
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        f"    - ansible.builtin.include_tasks: {CHECK}\n"
+    )
+    ansible = shutil.which("ansible-playbook") or str(pathlib.Path(__import__("sys").executable).parent / "ansible-playbook")
+    extra = json.dumps({"__upgrade_current_version": current, "upgrade_kubernetes_version": target})
+    return subprocess.run(
+        [ansible, "-i", "localhost,", "-c", "local", str(playbook), "-e", extra],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1", "HOME": str(tmp_path)},
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(("current", "target"), [("v1.34.2", "1.35.0"), ("v1.34.2", "1.34.5"), ("v1.35.0", "1.35.0")])
+def test_next_minor_or_patch_passes(tmp_path, current, target):
+    result = _run(tmp_path, current, target)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [("v1.34.2", "1.36.0"), ("v1.35.1", "1.34.9"), ("v1.35.1", "1.35.0"), ("v1.34.2", "1.35"), ("v1.34.2", "")],
+    ids=["two-minors", "downgrade-minor", "downgrade-patch", "not-xyz", "unset"],
+)
+def test_skips_and_downgrades_are_refused(tmp_path, current, target):
+    result = _run(tmp_path, current, target)
+    assert result.returncode == 2, result.stdout
+    assert "at most one minor ahead" in result.stdout
