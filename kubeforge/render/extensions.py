@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from kubeforge.gpu import gpu_objects
 from kubeforge.identity import FileSecretStore
 from kubeforge.k8s import KObj
+from kubeforge.names import SECURITY_COMPONENT, TEAMS_COMPONENT
 from kubeforge.paths import state_dir
 from kubeforge.security import platform_security
 from kubeforge.spec.model import PlatformSpec
@@ -24,8 +25,8 @@ class Addition:
 
 
 ADDITIONS = (
-    Addition("security", "kubeforge", platform_security),
-    Addition("teams", "kubeforge", lambda spec, _objects: team_objects(spec)),
+    Addition(SECURITY_COMPONENT, "kubeforge", platform_security),
+    Addition(TEAMS_COMPONENT, "kubeforge", lambda spec, _objects: team_objects(spec)),
     Addition("gpu", "kubeforge", gpu_objects),
 )
 

@@ -57,6 +57,18 @@ class WavePlan:
     admission: list[tuple[int, int]]  # (object, webhook configuration) edges kept
     broken: list[str]  # admission edges dropped to break a cycle, for plan.json
 
+    def reordered(self, order: list[int]) -> WavePlan:
+        """The same plan for the objects listed in `order` (new position n holds old object order[n])."""
+        new = {old: n for n, old in enumerate(order)}
+        waves = [Wave(w.index, w.name, w.gates, sorted(new[m] for m in w.members)) for w in self.waves]
+        return WavePlan(
+            waves=waves,
+            wave_of=[self.wave_of[old] for old in order],
+            webhook_backends={new[b] for b in self.webhook_backends},
+            admission=[(new[a], new[b]) for a, b in self.admission],
+            broken=self.broken,
+        )
+
 
 def _plural(kind: str) -> str:
     low = kind.lower()

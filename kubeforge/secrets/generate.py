@@ -12,10 +12,10 @@ from __future__ import annotations
 import base64
 import fnmatch
 from dataclasses import dataclass
-from typing import Any
 
 from kubeforge.k8s import KObj, name_of, namespace_of, pod_spec
 from kubeforge.names import FILL_ANNOTATION, GENERATED_SECRET_ANNOTATION
+from kubeforge.secrets.store import SecretStore
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def _keys_for(obj: KObj) -> tuple[tuple[str, str], ...]:
     return ()
 
 
-def generate_secrets(objects: list[KObj], *, kind: bool, store: Any) -> list[KObj]:
+def generate_secrets(objects: list[KObj], *, kind: bool, store: SecretStore | None) -> list[KObj]:
     for obj in objects:
         if obj.get("kind") == "Secret":
             keys = _keys_for(obj)
@@ -76,7 +76,7 @@ def generate_secrets(objects: list[KObj], *, kind: bool, store: Any) -> list[KOb
     return objects
 
 
-def _generate(obj: KObj, keys: tuple[tuple[str, str], ...], *, kind: bool, store: Any) -> None:
+def _generate(obj: KObj, keys: tuple[tuple[str, str], ...], *, kind: bool, store: SecretStore | None) -> None:
     data = dict(obj.get("data") or {})
     string_data = obj.pop("stringData", None) or {}
     for key, value in string_data.items():  # one representation: data, base64
