@@ -63,7 +63,7 @@ def main() -> int:
         runs: list[tuple[float, float, int, int]] = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            objects = [*upstream, *platform_security(spec, upstream), *team_objects(spec)]
+            objects = [*upstream, *platform_security(spec, upstream), *team_objects(spec, load_lock(spec.release))]
             t1 = time.perf_counter()
             findings = reachability_findings(spec, objects)
             t2 = time.perf_counter()

@@ -169,7 +169,7 @@ def add_kubeforge_components(state: State) -> None:
     """kubeforge's own components (security, teams, gpu), built from the upstream objects, after them."""
     upstream = [r.obj for r in state.records]
     for addition in ADDITIONS:
-        objs = addition.build(state.spec, upstream)
+        objs = addition.build(state.spec, state.lock, upstream)
         if objs:
             sizing = plan_for(state.spec.sizing, None)
             state.components[addition.name] = Component(addition.name, addition.version, "", sizing, "kubeforge")

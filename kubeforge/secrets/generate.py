@@ -13,7 +13,7 @@ import base64
 import fnmatch
 from dataclasses import dataclass
 
-from kubeforge.k8s import KObj, name_of, namespace_of, pod_spec
+from kubeforge.k8s import KObj, annotations_of, name_of, namespace_of, pod_spec
 from kubeforge.names import FILL_ANNOTATION, GENERATED_SECRET_ANNOTATION
 from kubeforge.secrets.store import SecretStore
 
@@ -56,8 +56,7 @@ def parse_annotation(value: str) -> dict[str, str]:
 
 
 def _keys_for(obj: KObj) -> tuple[tuple[str, str], ...]:
-    meta = obj.get("metadata") or {}
-    if FILL_ANNOTATION in (meta.get("annotations") or {}):
+    if FILL_ANNOTATION in annotations_of(obj):
         return TEAM_ARTIFACT
     for entry in GENERATED:
         if namespace_of(obj) == entry.namespace and fnmatch.fnmatchcase(name_of(obj), entry.name):

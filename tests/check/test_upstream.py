@@ -11,7 +11,6 @@ from kubeforge.check.validate import validate_objects
 from .conftest import K8S, kustomize, load_yaml_docs
 
 TRAINJOB_CRD = "applications/trainer/upstream/base/crds/trainer.kubeflow.org_trainjobs.yaml"
-TRAINJOB_ID = "trainer.kubeflow.org/TrainJob/team-a/mnist"
 
 
 def trainjob(**trainer: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from platform_render import rendered, upstream_only
 from kubeforge.check.validate import validate_objects
 from kubeforge.k8s import name_of, namespace_of
 from kubeforge.names import PLATFORM_NAMESPACES
+from kubeforge.release.store import load_lock
 from kubeforge.security import PERMISSIVE_PORTS, Inventory, platform_security
 from kubeforge.security.permissive import uncovered_webhooks
 from kubeforge.tenancy import team_objects
@@ -73,5 +74,9 @@ def test_output_is_deterministic_and_schema_valid(render: tuple) -> None:  # typ
     first, second = platform_security(spec, upstream), platform_security(spec, upstream)
     assert first == second
     crds = [o for o in upstream if o["kind"] == "CustomResourceDefinition"]
-    errors = [f for f in validate_objects([*crds, *first, *team_objects(spec)], "1.34") if f.severity == "error"]
+    errors = [
+        f
+        for f in validate_objects([*crds, *first, *team_objects(spec, load_lock(spec.release))], "1.34")
+        if f.severity == "error"
+    ]
     assert errors == []

@@ -11,6 +11,7 @@ from platform_render import rendered, upstream_only
 from kubeforge.check.reachability import forbidden_flows, reachability_findings, required_flows, synthetic_objects
 from kubeforge.k8s import name_of
 from kubeforge.netpol import Network, check_flows
+from kubeforge.release.store import load_lock
 from kubeforge.tenancy import team_objects
 
 from .teams import spec_with_teams
@@ -51,7 +52,7 @@ def test_teams_isolated_at_scale(n: int, render_cache: Path) -> None:
     from kubeforge.security import platform_security
 
     upstream = upstream_only(components, objects)
-    everything = [*upstream, *platform_security(scaled, upstream), *team_objects(scaled)]
+    everything = [*upstream, *platform_security(scaled, upstream), *team_objects(scaled, load_lock(scaled.release))]
     findings = reachability_findings(scaled, everything)
     assert findings == []
     forbidden = forbidden_flows(scaled, everything)
@@ -60,6 +61,6 @@ def test_teams_isolated_at_scale(n: int, render_cache: Path) -> None:
 
 def test_team_only_network_without_platform() -> None:
     spec = spec_with_teams(3)
-    net = Network.from_objects([*team_objects(spec), *synthetic_objects(spec)])
+    net = Network.from_objects([*team_objects(spec, load_lock(spec.release)), *synthetic_objects(spec)])
     results = {r.flow.name: r for r in check_flows(net, forbidden_flows(spec, []))}
     assert all(r.passed for r in results.values()), [r.message for r in results.values() if not r.passed]
