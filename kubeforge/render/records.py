@@ -44,6 +44,10 @@ class Render:
     def component_of(self) -> list[str]:
         return [r.component for r in self.records]
 
+    def upstream_objects(self) -> list[KObj]:
+        """Objects of the release's components, without kubeforge's own (security, teams, gpu)."""
+        return [r.obj for r in self.records if r.component in self.lock.components]
+
     def by_component(self) -> dict[str, list[KObj]]:
         out: dict[str, list[KObj]] = {c: [] for c in self.components}
         for r in self.records:

@@ -45,16 +45,6 @@ GENERATED: tuple[Generated, ...] = (
 TEAM_ARTIFACT = (("accesskey", "kfp-s3-access-key"), ("secretkey", "kfp-s3-secret-key"))
 
 
-def parse_annotation(value: str) -> dict[str, str]:
-    """`key=value-id,...` -> {key: value id}."""
-    out = {}
-    for part in value.split(","):
-        key, _, value_id = part.partition("=")
-        if key and value_id:
-            out[key.strip()] = value_id.strip()
-    return out
-
-
 def _keys_for(obj: KObj) -> tuple[tuple[str, str], ...]:
     if FILL_ANNOTATION in annotations_of(obj):
         return TEAM_ARTIFACT
