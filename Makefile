@@ -19,6 +19,7 @@ lint:
 	$(BIN)/ruff check kubeforge stacks policy tests benchmarks
 	$(BIN)/ruff format --check kubeforge stacks policy tests benchmarks
 	$(BIN)/lint-imports --no-cache  # the layer contract in pyproject.toml: no cycles, no upward imports
+	$(BIN)/vulture  # dead code (paths and allow-list in pyproject.toml)
 
 typecheck:
 	$(BIN)/mypy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kubeforge.names import COMPONENT_LABEL
@@ -69,6 +70,11 @@ def labels_of(obj: KObj) -> dict[str, str]:
     return dict(metadata_of(obj).get("labels") or {})
 
 
+def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    """A matchLabels selector over an object's labels: the empty selector selects everything, as in Kubernetes."""
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
 def annotations_of(obj: KObj) -> dict[str, str]:
     """A copy of the object's annotations."""
     return dict(metadata_of(obj).get("annotations") or {})
@@ -105,14 +111,21 @@ def pod_spec(obj: KObj) -> dict[str, Any] | None:
     return None
 
 
-def pod_template_labels(obj: KObj) -> dict[str, str]:
+def pod_template_metadata(obj: KObj) -> dict[str, Any]:
+    """The metadata a workload's pods get (a Pod's own), read-only; {} for objects without pods."""
     kind = obj.get("kind")
     spec = obj.get("spec") or {}
     if kind == "Pod":
-        return labels_of(obj)
+        return metadata_of(obj)
     if kind in POD_TEMPLATE_KINDS:
-        return dict(((spec.get("template") or {}).get("metadata") or {}).get("labels") or {})
-    if kind == "CronJob":
+        tmpl = spec.get("template") or {}
+    elif kind == "CronJob":
         tmpl = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
-        return dict((tmpl.get("metadata") or {}).get("labels") or {})
-    return {}
+    else:
+        return {}
+    meta = tmpl.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def pod_template_labels(obj: KObj) -> dict[str, str]:
+    return dict(pod_template_metadata(obj).get("labels") or {})

@@ -18,7 +18,7 @@ import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from kubeforge.k8s import KObj, labels_of, name_of, namespace_of
+from kubeforge.k8s import KObj, labels_of, metadata_of, name_of, namespace_of
 from kubeforge.names import TEAM_LABEL, TEAMS_COMPONENT
 from kubeforge.render.pipeline import Render
 from stacks.generated import GeneratedKey, generated_secrets
@@ -68,14 +68,11 @@ class Plan:
     team_namespaces: dict[str, list[str]]
     versions: dict[str, str]
 
-    def by_name(self) -> dict[str, Node]:
-        return {n.name: n for n in self.nodes}
-
 
 def applied(obj: KObj) -> KObj:
     """The object as the stack applies it: kubeforge's field manager, and a Ready wait where a gate needs one."""
     out = copy.copy(obj)
-    meta = dict(obj.get("metadata") or {})
+    meta = dict(metadata_of(obj))
     annotations = dict(meta.get("annotations") or {})
     annotations["pulumi.com/patchFieldManager"] = FIELD_MANAGER
     if obj.get("kind") in WAIT_FOR_READY:
@@ -88,7 +85,7 @@ def applied(obj: KObj) -> KObj:
 def without_pulumi_annotations(obj: KObj) -> KObj:
     """Inverse of applied() for comparisons: the rendered object."""
     out = copy.copy(obj)
-    meta = dict(obj.get("metadata") or {})
+    meta = dict(metadata_of(obj))
     annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in PULUMI_ANNOTATIONS}
     if annotations:
         meta["annotations"] = annotations

@@ -16,8 +16,9 @@ from kubeforge.findings import Finding
 from kubeforge.k8s import KObj
 from kubeforge.names import KUBE_DNS_PODS
 from kubeforge.netpol import Flow, FlowSide, Network, check_flows
-from kubeforge.security.allows import ANYWHERE, EVERY_TEAM, Allow, Side, platform_allows
+from kubeforge.security.allows import platform_allows
 from kubeforge.security.apiserver import api_server_cidrs
+from kubeforge.security.declared import ANYWHERE, EVERY_TEAM, Allow, Side
 from kubeforge.security.inventory import Inventory
 from kubeforge.security.permissive import uncovered_webhooks
 from kubeforge.spec.model import PlatformSpec, Team

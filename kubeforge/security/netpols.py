@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kubeforge.k8s import KObj, meta, obj
 from kubeforge.names import NAMESPACE_NAME_LABEL, PLATFORM_NAMESPACES, SECURITY_COMPONENT, TEAM_LABEL
-from kubeforge.security.allows import ANYWHERE, EVERY_TEAM, Allow, Side
+from kubeforge.security.declared import ANYWHERE, EVERY_TEAM, Allow, Side
 
 
 def _selector(pods: dict[str, str] | None) -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kubeforge.k8s import KObj
+from kubeforge.release.model import Lock
 from kubeforge.spec.model import PlatformSpec, Team
 from kubeforge.spec.teams import check_teams
 from kubeforge.tenancy.kfp import kfp_objects
@@ -14,7 +15,7 @@ from kubeforge.tenancy.rbac import role_bindings
 __all__ = ["one_team", "team_objects"]
 
 
-def one_team(spec: PlatformSpec, team: Team) -> list[KObj]:
+def one_team(spec: PlatformSpec, lock: Lock, team: Team) -> list[KObj]:
     return [
         namespace(spec, team),
         profile(team),
@@ -24,11 +25,11 @@ def one_team(spec: PlatformSpec, team: Team) -> list[KObj]:
         limit_range(team),
         *network_policies(spec, team),
         *mesh_objects(spec, team),
-        *kfp_objects(spec, team),
+        *kfp_objects(spec, lock, team),
     ]
 
 
-def team_objects(spec: PlatformSpec) -> list[KObj]:
+def team_objects(spec: PlatformSpec, lock: Lock) -> list[KObj]:
     """Every object of every team, teams in name order, each team's objects in a fixed order."""
     check_teams(spec)
-    return [o for team in sorted(spec.teams, key=lambda t: t.name) for o in one_team(spec, team)]
+    return [o for team in sorted(spec.teams, key=lambda t: t.name) for o in one_team(spec, lock, team)]

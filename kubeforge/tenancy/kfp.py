@@ -5,11 +5,10 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 from kubeforge.k8s import KObj, meta, obj
 from kubeforge.names import FILL_ANNOTATION, KFP_API_SA, KFP_UI_SA, TEAMS_COMPONENT
-from kubeforge.release.store import load_lock
+from kubeforge.release.model import Lock
 from kubeforge.spec.model import PlatformSpec, Team
 
 BUCKET = "mlpipeline"
@@ -36,11 +35,6 @@ CHECKOV_SKIPS = {
     "checkov.io/skip1": "CKV_K8S_22=the upstream image writes under its working directory; not built for a read-only root",
     "checkov.io/skip2": "CKV_K8S_35=the upstream server reads its S3 credentials only from environment variables",
 }
-
-
-@lru_cache(maxsize=8)
-def kfp_version(release: str) -> str:
-    return load_lock(release).components["pipelines"].version
 
 
 def _secret_env(name: str, key: str) -> dict[str, object]:
@@ -120,10 +114,10 @@ def config_objects(team: Team) -> list[KObj]:
     return [secret, launcher, metadata, argo]
 
 
-def kfp_objects(spec: PlatformSpec, team: Team, *, visualization: bool = True) -> list[KObj]:
+def kfp_objects(spec: PlatformSpec, lock: Lock, team: Team, *, visualization: bool = True) -> list[KObj]:
     if not spec.enabled("pipelines"):
         return []
-    version = kfp_version(spec.release)
+    version = lock.components["pipelines"].version  # the frontend images are KFP's, at the locked version
     env: list[dict[str, object]] = [
         {"name": "MINIO_HOST", "value": "seaweedfs"},
         {"name": "MINIO_NAMESPACE", "value": "kubeflow"},

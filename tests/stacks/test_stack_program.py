@@ -267,7 +267,7 @@ def test_outputs_of_cluster_base_and_stack(run: MockedRun) -> None:
     spec = run.deployed.spec
     assert outputs["dashboardUrl"] == run.exports["dashboardUrl"]
     assert spec.ingress.host in outputs["dashboardUrl"]
-    assert outputs["dexIssuer"].endswith("/dex")
+    assert outputs["dexIssuer"] == "http://dex.auth.svc.cluster.local:5556/dex"  # Dex's in-cluster issuer
     assert set(outputs["versions"]) == set(CLUSTER_BASE)
     assert run.exports["componentVersions"]["dex"] == run.deployed.render.version_of("dex")
     for reg in run.of_type("kubeforge:platform:Component"):
