@@ -49,7 +49,7 @@ def test_versions_json(kubeforge: Run) -> None:
         assert info["kubernetes"]["min"] == "1.34"
         assert info["kubernetes"]["max"] is None  # 1.34 and later
         assert info["components"] == {n: {"version": c.version, "core": c.core} for n, c in lock.components.items()}
-        assert set(info["sources"]) == {"manifests", "argo-workflows", "jobset", "lws"}
+        assert set(info["sources"]) == {"manifests", "argo-workflows", "jobset", "lws", "calico"}
     components = data["26.03"]["components"]
     assert components["pipelines"] == {"version": "2.16.0", "core": False}
     assert components["istio"]["core"] is True
@@ -144,6 +144,7 @@ def test_fetch_json_every_release(kubeforge: Run, upstream: Path, tmp_path: Path
     assert {s["key"]: s["origin"] for s in data["v1.11.0"]["sources"]} == {
         "manifests": "mirror",
         "argo-workflows": "cache",
+        "calico": "cache",
         "jobset": "cache",
         "lws": "cache",
     }

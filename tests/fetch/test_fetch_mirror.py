@@ -42,12 +42,18 @@ def test_both_releases_from_the_mirror(lock_2603: Lock, lock_1110: Lock, upstrea
     assert by_key["manifests"].files == len(lock_2603.sources["manifests"].files) > 500
     assert_cached(lock_2603, cache)
 
-    # v1.11.0 shares argo-workflows, jobset and lws (same tree digest): only its manifests are copied.
+    # v1.11.0 shares argo-workflows, jobset, lws and calico (same tree digest): only its manifests are copied.
     report = fetch_release(lock_1110, cache=cache, mirror=upstream)
     origins = {s.key: s.origin for s in report.sources}
-    assert origins == {"manifests": "mirror", "argo-workflows": "cache", "jobset": "cache", "lws": "cache"}
+    assert origins == {
+        "manifests": "mirror",
+        "argo-workflows": "cache",
+        "jobset": "cache",
+        "lws": "cache",
+        "calico": "cache",
+    }
     assert_cached(lock_1110, cache)
-    assert len(list((cache / "sources").iterdir())) == 5
+    assert len(list((cache / "sources").iterdir())) == 6
     assert_no_staging_left(cache)
 
     roots = source_roots(lock_1110, cache)
@@ -203,7 +209,7 @@ def test_source_roots_of_a_release_never_fetched(lock_1110: Lock, tmp_path: Path
     with pytest.raises(BadInput) as err:
         source_roots(lock_1110, tmp_path)
     assert str(err.value) == (
-        f"release v1.11.0 is not in the cache ({tmp_path}: no manifests, argo-workflows, jobset, lws): "
+        f"release v1.11.0 is not in the cache ({tmp_path}: no manifests, argo-workflows, jobset, lws, calico): "
         "run `kubeforge fetch --release v1.11.0`"
     )
 
