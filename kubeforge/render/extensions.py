@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from kubeforge.gpu import gpu_objects
 from kubeforge.identity import FileSecretStore
+from kubeforge.isolation import baseline_objects
 from kubeforge.k8s import KObj
 from kubeforge.paths import state_dir
 from kubeforge.security import platform_security
@@ -25,7 +26,7 @@ class Addition:
 
 ADDITIONS = (
     Addition("security", "kubeforge", platform_security),
-    Addition("teams", "kubeforge", lambda spec, _objects: team_objects(spec)),
+    Addition("teams", "kubeforge", lambda spec, _objects: [*baseline_objects(spec), *team_objects(spec)]),
     Addition("gpu", "kubeforge", gpu_objects),
 )
 

@@ -16,6 +16,7 @@ from typing import Any
 from kubeforge.errors import RenderFailed
 from kubeforge.fetch import source_roots
 from kubeforge.identity import configure_identity
+from kubeforge.isolation import isolate
 from kubeforge.k8s import KObj, ident
 from kubeforge.kind import kind_ingress_patch
 from kubeforge.paths import cache_dir
@@ -124,6 +125,7 @@ def render_platform(
     per_component = _dedupe(per_component, notes)
     upstream_objects = [o for name in components for o in per_component[name]]
     upstream_objects = configure_identity(spec, upstream_objects, secrets)
+    upstream_objects = isolate(spec, upstream_objects)  # tenant roles, per-team store identities
     per_component = _regroup(per_component, upstream_objects)
 
     order = list(components)

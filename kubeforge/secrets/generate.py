@@ -43,8 +43,11 @@ GENERATED: tuple[Generated, ...] = (
         (("accesskey", "kfp-s3-access-key"), ("secretkey", "kfp-s3-secret-key")),
     ),
 )
-# Team artifact Secrets share the platform's S3 identity: SeaweedFS users per team are created at runtime upstream.
-TEAM_ARTIFACT = (("accesskey", "kfp-s3-access-key"), ("secretkey", "kfp-s3-secret-key"))
+
+
+def team_artifact_keys(team: str) -> tuple[tuple[str, str], ...]:
+    """A team's own SeaweedFS key: value ids per team, never the platform's `kfp-s3-*` (Admin) key."""
+    return (("accesskey", f"kfp-s3-access-key.{team}"), ("secretkey", f"kfp-s3-secret-key.{team}"))
 
 
 def parse_annotation(value: str) -> dict[str, str]:
@@ -58,9 +61,11 @@ def parse_annotation(value: str) -> dict[str, str]:
 
 
 def _keys_for(obj: KObj) -> tuple[tuple[str, str], ...]:
-    meta = obj.get("metadata") or {}
-    if FILL in (meta.get("annotations") or {}):
-        return TEAM_ARTIFACT
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    if FILL in annotations:
+        return team_artifact_keys(namespace_of(obj) or "")
+    if annotations.get(GENERATED_SECRET):  # kubeforge's own Secrets declare their keys
+        return tuple(parse_annotation(str(annotations[GENERATED_SECRET])).items())
     for entry in GENERATED:
         if namespace_of(obj) == entry.namespace and fnmatch.fnmatchcase(name_of(obj), entry.name):
             return entry.keys

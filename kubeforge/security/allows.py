@@ -159,7 +159,7 @@ COMPONENT_FLOWS: tuple[ServiceFlow, ...] = (
 # Platform pods that open connections into team namespaces: (name, component, src, ports, reason).
 INTO_TEAMS: tuple[tuple[str, str, Side, Ports, str], ...] = (
     ("gateway-teams", "istio", GATEWAY, (), "notebooks, tensorboards and inference services behind the gateway"),
-    ("local-gateway-teams", "knative", LOCAL_GATEWAY, (), "cluster-local inference traffic"),
+    ("local-gateway-teams", "knative", LOCAL_GATEWAY, tcp(8012, 8013), "cluster-local inference traffic (queue-proxy)"),
     (
         "activator-teams",
         "knative",

@@ -63,7 +63,7 @@ def synthetic_objects(spec: PlatformSpec) -> list[KObj]:
 
 def _address(cidr: str) -> str:
     net = ipaddress.ip_network(cidr)
-    return OUTSIDE if net.prefixlen == 0 else str(next(net.hosts(), net.network_address))
+    return OUTSIDE if net.prefixlen == 0 else str(next(iter(net.hosts()), net.network_address))
 
 
 def _side(side: Side, team: Team | None) -> FlowSide | None:

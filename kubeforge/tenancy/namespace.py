@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from kubeforge.k8s import KObj
 from kubeforge.spec.model import PlatformSpec, Resources, Team
-from kubeforge.tenancy.platform import PROFILE_LABEL, PROFILE_VALUE, TEAM_LABEL, meta, obj
+from kubeforge.security.apiserver import api_server_cidrs
+from kubeforge.tenancy.network import NON_INTERNET_V4, NON_INTERNET_V6
+from kubeforge.tenancy.platform import (
+    CIDRS_ANNOTATION,
+    EXCEPT_ANNOTATION,
+    PROFILE_LABEL,
+    PROFILE_VALUE,
+    TEAM_LABEL,
+    meta,
+    obj,
+)
 
 COMPONENT = "teams"
 QUOTA_NAME = "team-quota"
@@ -21,7 +31,7 @@ def namespace_labels(spec: PlatformSpec, team: Team) -> dict[str, str]:
     version = pss_version(spec)
     labels = {
         "istio-injection": "enabled",
-        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/enforce": team.pod_security,
         "pod-security.kubernetes.io/enforce-version": version,
         "pod-security.kubernetes.io/warn": "restricted",
         "pod-security.kubernetes.io/warn-version": version,
@@ -38,10 +48,21 @@ def namespace_labels(spec: PlatformSpec, team: Team) -> dict[str, str]:
     return labels
 
 
+def baseline_annotations(spec: PlatformSpec, team: Team) -> dict[str, str]:
+    """What the admission baseline lets a team NetworkPolicy reach by address (read from the Namespace)."""
+    cidrs = [*team.egress.cidrs, *api_server_cidrs(spec)]
+    if team.egress.internet:
+        cidrs += ["0.0.0.0/0", "::/0"]
+    return {
+        CIDRS_ANNOTATION: ",".join(dict.fromkeys(cidrs)),
+        EXCEPT_ANNOTATION: ",".join((*NON_INTERNET_V4, *NON_INTERNET_V6)) if team.egress.internet else "",
+    }
+
+
 def namespace(spec: PlatformSpec, team: Team) -> KObj:
     md = meta(team.name, None, COMPONENT, namespace_labels(spec, team))
     # The profile controller adopts a namespace only if this annotation names the Profile's owner.
-    md["annotations"] = {"owner": team.owners[0]}
+    md["annotations"] = {"owner": team.owners[0], **baseline_annotations(spec, team)}
     return obj("v1", "Namespace", md)
 
 

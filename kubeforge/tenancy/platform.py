@@ -22,6 +22,9 @@ TEAM_LABEL = "kubeforge.io/team"
 PROFILE_LABEL = "app.kubernetes.io/part-of"
 PROFILE_VALUE = "kubeflow-profile"
 NAMESPACE_NAME = "kubernetes.io/metadata.name"
+# A team Namespace's address allow-list, read by the admission baseline (no team role writes Namespaces).
+CIDRS_ANNOTATION = "kubeforge.io/egress-cidrs"  # comma-separated: allow-list, API server, internet
+EXCEPT_ANNOTATION = "kubeforge.io/internet-except"  # ranges an internet rule must keep excluded
 
 USERID_HEADER = "kubeflow-userid"
 DEX_ISSUER = "http://dex.auth.svc.cluster.local:5556/dex"
