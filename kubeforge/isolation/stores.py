@@ -63,9 +63,11 @@ def _seaweedfs(dep: KObj, teams: list[Team]) -> KObj:
     command = container["lifecycle"]["postStart"]["exec"]["command"]
     script = str(command[-1])
     lines = "\n".join([_MARK, *(configure_line(t.name) for t in teams), ""])
-    if _DONE not in script:
-        raise ValueError("seaweedfs postStart: the startup-probe marker line moved; per-team identities need a new anchor")
-    command[-1] = script.replace(_DONE, lines + "\n" + _DONE, 1)
+    # Before the startup probe's marker where upstream has one (26.03), else after the admin user (v1.11.0).
+    if _DONE in script:
+        command[-1] = script.replace(_DONE, lines + "\n" + _DONE, 1)
+    else:
+        command[-1] = script.rstrip("\n") + "\n" + lines
     spec.setdefault("volumes", []).append({"name": "team-identities", "secret": {"secretName": IDENTITIES_SECRET}})
     container.setdefault("volumeMounts", []).append(
         {"name": "team-identities", "mountPath": IDENTITIES_DIR, "readOnly": True}

@@ -27,7 +27,7 @@ from kubeforge.render.kustomize import Build, plan_builds, run_builds
 from kubeforge.render.order import enabled_components, object_sort_key
 from kubeforge.render.transforms.decisions import record_decisions
 from kubeforge.render.transforms.hardening import bound_service_accounts, harden
-from kubeforge.render.transforms.images import rewrite_images
+from kubeforge.render.transforms.images import pin_config_images, rewrite_images
 from kubeforge.render.transforms.ingress import serve_tls
 from kubeforge.render.transforms.labels import add_labels
 from kubeforge.render.transforms.namespaces import cluster_scoped_kinds, place
@@ -116,6 +116,8 @@ def render_platform(
         objs = harden(objs, bound)
         objs = pin_pod_security(objs, spec.cluster.kubernetes_minor)
         objs = rewrite_images(objs, spec.images.registry)
+        if name == "kserve":
+            objs = pin_config_images(objs, comp.version)
         if name == "kubeflow-base":
             objs = serve_tls(objs, spec)
         if name == "istio" and spec.is_kind:

@@ -50,8 +50,11 @@ def owner_policy(team: Team) -> KObj:
         _user_rule(team.owners[0]),
         # The team's own workloads talk to each other (pipeline steps, notebooks to their services).
         {"when": [{"key": "source.namespace", "values": [team.name]}]},
-        # Knative and kubelet-rewritten probes.
-        {"to": [{"operation": {"paths": ["/healthz", "/metrics", "/wait-for-drain"]}}]},
+        # Knative's probes and scrapes (kubelet probes go through the sidecar's agent, not this listener).
+        {
+            "from": [{"source": {"namespaces": ["knative-serving"]}}],
+            "to": [{"operation": {"paths": ["/healthz", "/metrics", "/wait-for-drain"]}}],
+        },
         # The notebook controller's culler asks notebooks whether their kernels are idle.
         {
             "from": [{"source": {"principals": [NOTEBOOK_CONTROLLER_SA]}}],

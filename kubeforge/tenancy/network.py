@@ -40,8 +40,7 @@ def platform_services(spec: PlatformSpec) -> list[tuple[str, dict[str, str], tup
             ("pipelines", {"component": "metadata-grpc-server"}, (8080,)),
             ("pipelines", {"app": "seaweedfs"}, (8333,)),
         ]
-    if spec.enabled("model-registry"):
-        out.append(("model-registry", {"component": "model-registry-server"}, (8080,)))
+    # Not the model registry: teams reach it through its UI, which checks each user's access.
     if spec.enabled("katib"):
         out.append(("katib", {"katib.kubeflow.org/component": "db-manager"}, (6789,)))
     return out

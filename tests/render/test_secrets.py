@@ -40,8 +40,13 @@ def test_kind_render_fills_values_that_agree_where_they_must(kind_render: Render
     assert dex["OIDC_CLIENT_SECRET"] == proxy["client-secret"]
     assert len(proxy["cookie-secret"]) == 32
     platform_s3 = _decoded(secrets[("kubeflow", "mlpipeline-minio-artifact")])
-    team_s3 = _decoded(secrets[("kubeflow-user-example-com", "mlpipeline-minio-artifact")])
-    assert platform_s3 == team_s3 and platform_s3["secretkey"] not in UPSTREAM_DEFAULTS
+    team = "kubeflow-user-example-com"
+    team_s3 = _decoded(secrets[(team, "mlpipeline-minio-artifact")])
+    # The team holds its own key, never the platform's Admin key; SeaweedFS's identity store holds its copy.
+    assert platform_s3["secretkey"] not in UPSTREAM_DEFAULTS and team_s3["secretkey"] not in UPSTREAM_DEFAULTS
+    assert set(platform_s3.values()).isdisjoint(team_s3.values())
+    store = _decoded(secrets[("kubeflow", "seaweedfs-team-identities")])
+    assert store == {f"{team}.accesskey": team_s3["accesskey"], f"{team}.secretkey": team_s3["secretkey"]}
     for obj in secrets.values():
         assert not set(_decoded(obj).values()) & UPSTREAM_DEFAULTS, name_of(obj)
 
