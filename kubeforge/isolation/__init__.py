@@ -5,6 +5,7 @@ tenants cannot change. `isolate` runs in the render after the identity rewrite."
 from __future__ import annotations
 
 from kubeforge.isolation.admission import baseline_objects
+from kubeforge.isolation.databases import own_database_users
 from kubeforge.isolation.roles import TENANT_DENIED, strip_tenant_roles
 from kubeforge.isolation.stores import isolate_stores
 from kubeforge.k8s import KObj
@@ -15,4 +16,4 @@ __all__ = ["TENANT_DENIED", "baseline_objects", "isolate"]
 
 def isolate(spec: PlatformSpec, objects: list[KObj]) -> list[KObj]:
     """The objects with tenant roles and shared stores rewritten (changed objects are copies)."""
-    return isolate_stores(spec, strip_tenant_roles(objects))
+    return own_database_users(isolate_stores(spec, strip_tenant_roles(objects)))

@@ -14,7 +14,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
-from kubeforge.k8s import KObj, name_of, namespace_of, pod_spec
+from kubeforge.k8s import KObj, name_of, namespace_of
 
 GENERATED_SECRET = "kubeforge.io/generated-secret"
 FILL = "kubeforge.io/fill"  # the tenancy layer's marker on each team's artifact-store Secret
@@ -35,8 +35,13 @@ GENERATED: tuple[Generated, ...] = (
         (("client-secret", "oidc-client-secret"), ("cookie-secret", "oauth2-proxy-cookie-secret")),
     ),
     Generated("kubeflow", "katib-mysql-secrets", (("MYSQL_ROOT_PASSWORD", "katib-mysql-root-password"),)),
-    Generated("kubeflow", "model-registry-db-secrets", (("MYSQL_ROOT_PASSWORD", "model-registry-db-root-password"),)),
-    Generated("kubeflow", "mysql-secret", (("password", "kfp-mysql-root-password"),)),
+    Generated(
+        "kubeflow",
+        "model-registry-db-secrets",
+        (("MYSQL_PASSWORD", "model-registry-db-password"), ("MYSQL_ROOT_PASSWORD", "model-registry-db-root-password")),
+    ),
+    # KFP's own MySQL user (kubeforge.isolation.databases); root's password is in mysql-root.
+    Generated("kubeflow", "mysql-secret", (("password", "kfp-mysql-password"),)),
     Generated(
         "kubeflow",
         "mlpipeline-minio-artifact",
@@ -78,8 +83,6 @@ def generate_secrets(objects: list[KObj], *, kind: bool, store: Any) -> list[KOb
             keys = _keys_for(obj)
             if keys:
                 _generate(obj, keys, kind=kind, store=store)
-        elif obj.get("kind") == "Deployment" and namespace_of(obj) == "kubeflow" and name_of(obj) == "mysql":
-            _require_root_password(obj)
     return objects
 
 
@@ -102,17 +105,3 @@ def _generate(obj: KObj, keys: tuple[tuple[str, str], ...], *, kind: bool, store
     annotations.pop(FILL, None)
     annotations[GENERATED_SECRET] = ",".join(f"{k}={v}" for k, v in keys)
     meta["annotations"] = annotations
-
-
-def _require_root_password(obj: KObj) -> None:
-    """KFP's MySQL runs with an empty root password; give it the generated one from mysql-secret."""
-    for container in (pod_spec(obj) or {}).get("containers") or []:
-        env = [
-            e
-            for e in container.get("env") or []
-            if e.get("name") not in ("MYSQL_ALLOW_EMPTY_PASSWORD", "MYSQL_ROOT_PASSWORD")
-        ]
-        env.append(
-            {"name": "MYSQL_ROOT_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "mysql-secret", "key": "password"}}}
-        )
-        container["env"] = env
