@@ -57,6 +57,7 @@ def _kfp_objects(like: KObj) -> list[KObj]:
 
 def _with_user(secret: KObj, key: str, user: str) -> KObj:
     new = copy.deepcopy(secret)
+    (new.get("stringData") or {}).pop(key, None)  # upstream writes usernames as stringData
     new.setdefault("data", {})[key] = _b64(user)
     return new
 

@@ -61,10 +61,10 @@ def _rule_text(rule: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _mesh(objects: list[KObj], namespace: str) -> list[dict[str, Any]]:
+def _mesh(objects: list[KObj]) -> list[dict[str, Any]]:
     out = []
     for o in objects:
-        if o.get("kind") == "AuthorizationPolicy" and namespace_of(o) == namespace:
+        if o.get("kind") == "AuthorizationPolicy":
             spec = o.get("spec") or {}
             selector = (spec.get("selector") or {}).get("matchLabels") or {}
             out.append(
@@ -78,11 +78,11 @@ def _mesh(objects: list[KObj], namespace: str) -> list[dict[str, Any]]:
     return sorted(out, key=lambda p: p["policy"])
 
 
-def _egress(objects: list[KObj], namespace: str) -> list[str]:
+def _egress(objects: list[KObj]) -> list[str]:
     """Addresses a team reaches outside the cluster, from its own NetworkPolicies."""
     out = set()
     for o in objects:
-        if o.get("kind") == "NetworkPolicy" and namespace_of(o) == namespace:
+        if o.get("kind") == "NetworkPolicy":
             for rule in (o.get("spec") or {}).get("egress") or []:
                 ports = ",".join(f"{p.get('protocol', 'TCP')} {p.get('port')}" for p in rule.get("ports") or []) or "all ports"
                 for peer in rule.get("to") or []:
@@ -130,19 +130,26 @@ def build_review(spec: PlatformSpec, objects: list[KObj]) -> Report:
         for o in objects
         if o.get("kind") == "Secret" and name_of(o) == "mlpipeline-minio-artifact"
     }
+    by_ns: dict[str, list[KObj]] = defaultdict(list)
+    team_set = set(teams)
+    for o in objects:
+        ns = namespace_of(o) or (name_of(o) if o.get("kind") == "Namespace" else "")
+        if ns in team_set:
+            by_ns[ns].append(o)
     team_reports = []
     for team in teams:
+        mine = by_ns[team]
         key = next((v.split("=", 1)[1] for v in str(keys.get(team, "")).split(",") if v.startswith("accesskey=")), "")
         identity = s3.get(key)
         team_reports.append(
             {
                 "team": team,
-                "pod_security": labels_of(next(o for o in objects if o.get("kind") == "Namespace" and name_of(o) == team)).get(
+                "pod_security": labels_of(next(o for o in mine if o.get("kind") == "Namespace")).get(
                     "pod-security.kubernetes.io/enforce", ""
                 ),
                 "rbac": sorted(bindings_by_ns[team], key=lambda b: (b["role"], b["subject"])),
-                "mesh": _mesh(objects, team),
-                "egress": _egress(objects, team),
+                "mesh": _mesh(mine),
+                "egress": _egress(mine),
                 "artifacts": {"identity": identity.user, "actions": list(identity.actions)} if identity else None,
             }
         )
