@@ -20,6 +20,7 @@ from typing import Any
 from kubeforge.fetch import fetch_release
 from kubeforge.identity import FileSecretStore
 from kubeforge.isolation import baseline_objects
+from kubeforge.isolation.stores import IDENTITIES_SECRET, isolate_stores
 from kubeforge.release.store import load_lock
 from kubeforge.render import render_platform
 from kubeforge.review import build_review, grants
@@ -59,10 +60,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp)
         fetch_release(load_lock(base.release), cache=cache, mirror=mirror)
-        # One team so the per-team store identities and admission baseline are rendered once.
-        render = render_platform(spec_with(1, base), cache=cache, secrets=FileSecretStore(cache / "secrets"))
+        render = render_platform(spec_with(0, base), cache=cache, secrets=FileSecretStore(cache / "secrets"))
     upstream = [o for o, c in zip(render.objects, render.component_of, strict=True) if c not in ("security", "teams")]
+    upstream = [o for o in upstream if o["metadata"]["name"] != IDENTITIES_SECRET]
     spec = spec_with(args.teams, base)
+    upstream = isolate_stores(spec, upstream)
     objects = [*upstream, *platform_security(spec, upstream), *baseline_objects(spec), *team_objects(spec)]
     runs: list[float] = []
     lines = 0

@@ -28,8 +28,12 @@ def _approved(path: Path) -> dict[str, object]:
 def review(
     profile: str = PROFILE,
     overrides: list[Path] | None = OVERRIDES,
-    out: Path | None = typer.Option(None, "--out", help="Folder for review.md and review.json (default build/<profile>-review)."),
-    approved: Path | None = typer.Option(None, "--approved", help="An approved review.json: exit 1 naming each new grant."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for review.md and review.json (default build/<profile>-review)."
+    ),
+    approved: Path | None = typer.Option(
+        None, "--approved", help="An approved review.json: exit 1 naming each new grant."
+    ),
 ) -> None:
     """Report who can do what in each team, what reaches what, and the platform's exceptions."""
     from kubeforge.review import build_review, new_grants, to_markdown

@@ -16,7 +16,6 @@ from kubeforge.identity.dex import base_urls, dex_config, redirect_uris, secret_
 from kubeforge.identity.store import FileSecretStore, SecretStore
 from kubeforge.k8s import KObj, name_of, namespace_of
 from kubeforge.spec.model import PlatformSpec
-from kubeforge.tenancy.rbac import team_groups
 
 __all__ = ["FileSecretStore", "SecretStore", "configure_identity", "redirect_uris"]
 
@@ -51,7 +50,8 @@ OAUTH2_PROXY_SESSION = {
 
 def allowed_groups(spec: PlatformSpec) -> list[str]:
     """Every IdP group bound to some team: outside kind, only their members sign in."""
-    return sorted({g for team in spec.teams for g, _ in team_groups(spec, team)})
+    own = {g for t in spec.teams for g in (*t.groups.owners, *t.groups.members, *t.groups.viewers)}
+    return sorted(own | {m.group for m in spec.identity.groups})
 
 
 def _email_domains(spec: PlatformSpec) -> list[str]:
@@ -73,7 +73,17 @@ def _oauth2_proxy_cfg(text: str, spec: PlatformSpec) -> str:
             settings["allowed_groups"] = _toml_list(groups)
     kept = [ln for ln in text.splitlines() if ln.split("=", 1)[0].strip() not in settings]
     lines = [f"{k} = {v}" for k, v in settings.items()]
-    return "\n".join([*kept, "", "# kubeforge: redirects to our origins, bounded sessions, sign-in for the teams' people", *lines]) + "\n"
+    return (
+        "\n".join(
+            [
+                *kept,
+                "",
+                "# kubeforge: redirects to our origins, bounded sessions, sign-in for the teams' people",
+                *lines,
+            ]
+        )
+        + "\n"
+    )
 
 
 def configure_identity(spec: PlatformSpec, objects: list[KObj], secrets: SecretStore) -> list[KObj]:

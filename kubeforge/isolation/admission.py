@@ -8,9 +8,10 @@ Each team's allow-list is read from its Namespace's annotations, which no team r
 
 from __future__ import annotations
 
-from kubeforge.k8s import KObj
+from kubeforge.k8s import KObj, meta, obj
+from kubeforge.names import CIDRS_ANNOTATION, EXCEPT_ANNOTATION, TEAM_LABEL
+from kubeforge.names import NAMESPACE_NAME_LABEL as NAMESPACE_NAME
 from kubeforge.spec.model import PlatformSpec
-from kubeforge.tenancy.platform import CIDRS_ANNOTATION, EXCEPT_ANNOTATION, NAMESPACE_NAME, TEAM_LABEL, meta, obj
 
 ADMISSION = "admissionregistration.k8s.io/v1"
 NETWORK_POLICY = "kubeforge-team-network-baseline"
@@ -76,7 +77,11 @@ def _policy(name: str, resource: tuple[str, str], validations: list[dict[str, st
 
 
 def _binding(name: str) -> KObj:
-    spec = {"policyName": name, "validationActions": ["Deny"], "matchResources": {"namespaceSelector": _team_namespaces()}}
+    spec = {
+        "policyName": name,
+        "validationActions": ["Deny"],
+        "matchResources": {"namespaceSelector": _team_namespaces()},
+    }
     return obj(ADMISSION, "ValidatingAdmissionPolicyBinding", meta(name, None, "security"), spec=spec)
 
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 import base64
 import copy
 
-from kubeforge.k8s import KObj, labels_of, name_of, namespace_of, pod_spec
-from kubeforge.secrets import GENERATED_SECRET
-from kubeforge.tenancy.platform import meta, obj
+from kubeforge.k8s import KObj, labels_of, meta, name_of, namespace_of, obj, pod_spec
+from kubeforge.names import GENERATED_SECRET_ANNOTATION as GENERATED_SECRET
 
 KFP_USER = "kfp"
 KFP_DATABASES = ("mlpipeline", "cachedb", "metadb")  # pipelineDb, cacheDb, mlmdDb of pipeline-install-config
@@ -33,7 +32,9 @@ def _kfp_mysql(dep: KObj) -> KObj:
     for c in spec.get("containers") or []:
         if c.get("name") != "mysql":
             continue
-        env = [e for e in c.get("env") or [] if e.get("name") not in ("MYSQL_ALLOW_EMPTY_PASSWORD", "MYSQL_ROOT_PASSWORD")]
+        env = [
+            e for e in c.get("env") or [] if e.get("name") not in ("MYSQL_ALLOW_EMPTY_PASSWORD", "MYSQL_ROOT_PASSWORD")
+        ]
         env += [
             {"name": "MYSQL_ROOT_PASSWORD", **_ref(KFP_ROOT_SECRET, "password")},
             {"name": "MYSQL_USER", **_ref("mysql-secret", "username")},
@@ -41,7 +42,9 @@ def _kfp_mysql(dep: KObj) -> KObj:
             {"name": "MYSQL_DATABASE", "value": KFP_DATABASES[0]},
         ]
         c["env"] = env
-        c.setdefault("volumeMounts", []).append({"name": "grants", "mountPath": "/docker-entrypoint-initdb.d", "readOnly": True})
+        c.setdefault("volumeMounts", []).append(
+            {"name": "grants", "mountPath": "/docker-entrypoint-initdb.d", "readOnly": True}
+        )
     spec.setdefault("volumes", []).append({"name": "grants", "configMap": {"name": KFP_GRANTS}})
     return new
 

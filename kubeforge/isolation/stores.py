@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import copy
 
-from kubeforge.k8s import KObj, labels_of, name_of, namespace_of, pod_spec
-from kubeforge.secrets import GENERATED_SECRET, team_artifact_keys
+from kubeforge.k8s import KObj, labels_of, meta, name_of, namespace_of, obj, pod_spec
+from kubeforge.names import GENERATED_SECRET_ANNOTATION as GENERATED_SECRET
+from kubeforge.names import principal
+from kubeforge.secrets import team_artifact_keys
 from kubeforge.spec.model import PlatformSpec, Team
-from kubeforge.tenancy.platform import meta, obj, principal
 
 BUCKET = "mlpipeline"
 IDENTITIES_SECRET = "seaweedfs-team-identities"
@@ -93,9 +94,12 @@ def _seaweedfs_policy(ap: KObj) -> KObj:
 
 
 def _metadata_policy(ap: KObj) -> KObj:
-    platform = {"from": [{"source": {"principals": _principals(KFP_PLATFORM_SAS)}}]}
+    platform: dict[str, object] = {"from": [{"source": {"principals": _principals(KFP_PLATFORM_SAS)}}]}
     # The launcher in sidecar-less pipeline pods records metadata over plain text on 8080 (PERMISSIVE).
-    launcher = {"from": [{"source": {"notPrincipals": ["*"]}}], "to": [{"operation": {"ports": ["8080"]}}]}
+    launcher: dict[str, object] = {
+        "from": [{"source": {"notPrincipals": ["*"]}}],
+        "to": [{"operation": {"ports": ["8080"]}}],
+    }
     return _scoped(ap, [platform, launcher])
 
 

@@ -9,10 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kubeforge.k8s import KObj, labels_of, name_of, namespace_of
+from kubeforge.names import GENERATED_SECRET_ANNOTATION as GENERATED_SECRET
+from kubeforge.names import TEAM_LABEL
 from kubeforge.policy.rbac import Rbac, can
-from kubeforge.secrets import GENERATED_SECRET, parse_annotation
+from kubeforge.secrets import parse_annotation
 
-TEAM_LABEL = "kubeforge.io/team"
 USERID = "request.headers[kubeflow-userid]"
 GROUPS = "request.auth.claims[groups]"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -46,9 +47,17 @@ class OpenPolicy:
 _API_SERVER = "the API server calls this webhook with no mesh identity; the webhook port is its only listener"
 # AuthorizationPolicies that admit any caller, each with why no caller identity can be required.
 OPEN_POLICIES = (
-    OpenPolicy("istio-system", "istio-ingressgateway", "the entry point: oauth2-proxy (CUSTOM) and the JWT DENY policy authenticate"),
+    OpenPolicy(
+        "istio-system",
+        "istio-ingressgateway",
+        "the entry point: oauth2-proxy (CUSTOM) and the JWT DENY policy authenticate",
+    ),
     OpenPolicy("istio-system", "cluster-local-gateway", "in-cluster entry point; each destination's policy authorizes"),
-    OpenPolicy("knative-serving", "activator-service", "proxies to scaled-to-zero services; the destination's policy authorizes"),
+    OpenPolicy(
+        "knative-serving",
+        "activator-service",
+        "proxies to scaled-to-zero services; the destination's policy authorizes",
+    ),
     OpenPolicy("knative-serving", "autoscaler", "receives queue-proxy statistics from every revision"),
     OpenPolicy("knative-serving", "controller", "serves only its metrics and probes"),
     OpenPolicy("knative-serving", "istio-webhook", _API_SERVER),
@@ -92,13 +101,18 @@ def open_policies(objects: list[KObj], ctx: object) -> Iterable[tuple[KObj, str]
             continue
         for i, rule in enumerate(spec.get("rules") or []):
             if _any_source(rule or {}):
-                yield o, f"rule {i} admits any caller; name the callers (principals) or add it to OPEN_POLICIES with a reason"
+                yield (
+                    o,
+                    f"rule {i} admits any caller; name the callers (principals) or add it to OPEN_POLICIES with a reason",
+                )
 
 
 def tenant_roles(objects: list[KObj], ctx: object) -> Iterable[tuple[KObj, str]]:
     teams = team_namespaces(objects)
     rbac = Rbac(objects)
-    by_ident = {(o.get("kind"), namespace_of(o), name_of(o)): o for o in objects if o.get("kind", "").endswith("Binding")}
+    by_ident = {
+        (o.get("kind"), namespace_of(o), name_of(o)): o for o in objects if o.get("kind", "").endswith("Binding")
+    }
     team_subjects: set[tuple[str, str]] = set()
     for b in rbac.bindings:
         if b.namespace in teams:
@@ -136,23 +150,34 @@ def shared_credentials(objects: list[KObj], ctx: object) -> Iterable[tuple[KObj,
         if in_teams and len(spaces) > 1:
             for s in secrets:
                 if namespace_of(s) in teams:
-                    yield s, f"generated value {value_id} is also held in {', '.join(n for n in spaces if n != namespace_of(s))}"
+                    yield (
+                        s,
+                        f"generated value {value_id} is also held in {', '.join(n for n in spaces if n != namespace_of(s))}",
+                    )
 
 
 def _viewers(objects: list[KObj], teams: set[str]) -> dict[str, tuple[set[str], set[str]]]:
     out: dict[str, tuple[set[str], set[str]]] = {ns: (set(), set()) for ns in teams}
     for o in objects:
-        if o.get("kind") == "RoleBinding" and namespace_of(o) in teams and (o.get("roleRef") or {}).get("name") == "kubeflow-view":
+        if (
+            o.get("kind") == "RoleBinding"
+            and namespace_of(o) in teams
+            and (o.get("roleRef") or {}).get("name") == "kubeflow-view"
+        ):
             users, groups = out[namespace_of(o) or ""]
             for s in o.get("subjects") or []:
-                (users if s.get("kind") == "User" else groups if s.get("kind") == "Group" else set()).add(str(s.get("name")))
+                (users if s.get("kind") == "User" else groups if s.get("kind") == "Group" else set()).add(
+                    str(s.get("name"))
+                )
     return out
 
 
 def _read_only(rule: dict[str, object]) -> bool:
     ops = [t.get("operation") or {} for t in rule.get("to") or []]  # type: ignore[attr-defined]
     return bool(ops) and all(
-        op.get("methods") and set(op["methods"]) <= READ_METHODS and set(INTERACTIVE_PATHS) <= set(op.get("notPaths") or [])
+        op.get("methods")
+        and set(op["methods"]) <= READ_METHODS
+        and set(INTERACTIVE_PATHS) <= set(op.get("notPaths") or [])
         for op in ops
     )
 
@@ -165,19 +190,29 @@ def viewer_writes(objects: list[KObj], ctx: object) -> Iterable[tuple[KObj, str]
             continue
         users, groups = viewers[namespace_of(o) or ""]
         for i, rule in enumerate((o.get("spec") or {}).get("rules") or []):
-            who = {str(v) for w in rule.get("when") or [] if w.get("key") in (USERID, GROUPS) for v in w.get("values") or []}
+            who = {
+                str(v)
+                for w in rule.get("when") or []
+                if w.get("key") in (USERID, GROUPS)
+                for v in w.get("values") or []
+            }
             hit = sorted(who & (users | groups))
             if hit and not _read_only(rule):
-                yield o, f"rule {i} lets viewer {hit[0]} write or open a notebook/tensorboard (allow only GET/HEAD/OPTIONS, not those paths)"
+                yield (
+                    o,
+                    f"rule {i} lets viewer {hit[0]} write or open a notebook/tensorboard (allow only GET/HEAD/OPTIONS, not those paths)",
+                )
+
+
+def _covers(outer: str, inner: str) -> bool:
+    a, b = ipaddress.ip_network(outer), ipaddress.ip_network(inner)
+    return a.version == b.version and b.network_address in a and b.broadcast_address in a
 
 
 def _broad(cidr: str, excepts: list[str]) -> str | None:
-    net = ipaddress.ip_network(cidr)
+    """The first whole private range `cidr` reaches (not carved out by `excepts`), or None."""
     for wide in BROAD_PRIVATE:
-        w = ipaddress.ip_network(wide)
-        if net.version == w.version and net.supernet_of(w) and not any(  # type: ignore[arg-type]
-            ipaddress.ip_network(e).version == w.version and ipaddress.ip_network(e).supernet_of(w) for e in excepts  # type: ignore[arg-type]
-        ):
+        if _covers(cidr, wide) and not any(_covers(e, wide) for e in excepts):
             return wide
     return None
 
@@ -195,4 +230,7 @@ def wide_private_egress(objects: list[KObj], ctx: object) -> Iterable[tuple[KObj
                 if block:
                     wide = _broad(str(block.get("cidr")), [str(e) for e in block.get("except") or []])
                     if wide:
-                        yield o, f"egress to {block.get('cidr')} spans {wide} (pods and nodes): pin it to the API server or the allow-list"
+                        yield (
+                            o,
+                            f"egress to {block.get('cidr')} spans {wide} (pods and nodes): pin it to the API server or the allow-list",
+                        )

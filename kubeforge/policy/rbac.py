@@ -87,6 +87,4 @@ class Rbac:
 
 
 def can(grants: set[Grant], group: str, resource: str, verb: str) -> bool:
-    return any(
-        g in (group, "*") and r in (resource, "*") and v in (verb, "*") for g, r, v in grants
-    )
+    return any(g in (group, "*") and r in (resource, "*") and v in (verb, "*") for g, r, v in grants)

@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
-from kubeforge.check.findings import Finding, Severity
-from kubeforge.k8s import KObj, ident, labels_of, name_of, namespace_of, pod_spec
+from kubeforge.findings import Finding, Severity
+from kubeforge.k8s import KObj, annotations_of, ident, labels_of, name_of, namespace_of, pod_spec
+from kubeforge.names import GENERATED_SECRET_ANNOTATION, TEAM_LABEL
 from kubeforge.policy.isolation_rules import (
     open_policies,
     shared_credentials,
@@ -23,9 +24,6 @@ from kubeforge.policy.isolation_rules import (
     viewer_writes,
     wide_private_egress,
 )
-
-TEAM_LABEL = "kubeforge.io/team"
-GENERATED_SECRET = "kubeforge.io/generated-secret"
 
 
 @dataclass(frozen=True)
@@ -205,7 +203,7 @@ def plaintext_secrets(objects: list[KObj], ctx: PolicyContext) -> Iterable[tuple
     if ctx.kind:
         return
     for obj in objects:
-        if obj.get("kind") != "Secret" or ((obj.get("metadata") or {}).get("annotations") or {}).get(GENERATED_SECRET):
+        if obj.get("kind") != "Secret" or annotations_of(obj).get(GENERATED_SECRET_ANNOTATION):
             continue
         if obj.get("data") or obj.get("stringData"):
             yield obj, "literal secret values in the render (generate them per install or reference an external store)"
@@ -267,7 +265,12 @@ RULES: tuple[Rule, ...] = (
         "A team role that writes NetworkPolicies, Endpoints or bindings undoes the team's isolation.",
         tenant_roles,
     ),
-    Rule("KF013", "error", "A credential shared across a team boundary opens one team's data to another.", shared_credentials),
+    Rule(
+        "KF013",
+        "error",
+        "A credential shared across a team boundary opens one team's data to another.",
+        shared_credentials,
+    ),
     Rule("KF014", "error", "A viewer reads: no writes, no notebook kernel acting as default-editor.", viewer_writes),
     Rule("KF015", "error", "Team egress to a whole private range reaches every pod and node.", wide_private_egress),
 )

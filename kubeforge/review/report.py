@@ -11,7 +11,7 @@ from kubeforge.policy.isolation_rules import OPEN_POLICIES, team_namespaces
 from kubeforge.policy.rbac import Rbac
 from kubeforge.policy.rules import ALLOWED_PRIVILEGED, host_access
 from kubeforge.render.transforms.images import images_of
-from kubeforge.security.allows import ANYWHERE, TEAMS, Allow, Side, platform_allows
+from kubeforge.security.allows import ANYWHERE, EVERY_TEAM, Allow, Side, platform_allows
 from kubeforge.security.inventory import Inventory
 from kubeforge.security.permissive import PERMISSIVE_PORTS
 from kubeforge.spec.model import PlatformSpec
@@ -25,7 +25,7 @@ def _side(side: Side) -> str:
         return ",".join(side.cidrs)
     if side.namespace == ANYWHERE:
         return "anywhere"
-    ns = "every team" if side.namespace == TEAMS else side.namespace
+    ns = "every team" if side.namespace == EVERY_TEAM else side.namespace
     if side.namespace_labels:
         ns += "{" + ",".join(f"{k}={v}" for k, v in sorted(side.namespace_labels.items())) + "}"
     pods = ",".join(f"{k}={v}" for k, v in sorted((side.pods or {}).items()))
@@ -84,7 +84,10 @@ def _egress(objects: list[KObj]) -> list[str]:
     for o in objects:
         if o.get("kind") == "NetworkPolicy":
             for rule in (o.get("spec") or {}).get("egress") or []:
-                ports = ",".join(f"{p.get('protocol', 'TCP')} {p.get('port')}" for p in rule.get("ports") or []) or "all ports"
+                ports = (
+                    ",".join(f"{p.get('protocol', 'TCP')} {p.get('port')}" for p in rule.get("ports") or [])
+                    or "all ports"
+                )
                 for peer in rule.get("to") or []:
                     block = peer.get("ipBlock")
                     if block:
@@ -120,8 +123,8 @@ def build_review(spec: PlatformSpec, objects: list[KObj]) -> Report:
             for kind, subject, sa_ns in b.subjects:
                 who = f"{kind} {sa_ns}/{subject}" if kind == "ServiceAccount" else f"{kind} {subject}"
                 bindings_by_ns[b.namespace].append({"subject": who, "role": f"{b.role_kind} {b.role}"})
-    into = [a for a in allows if a.dst.namespace == TEAMS]
-    out_of = [a for a in allows if a.src.namespace == TEAMS]
+    into = [a for a in allows if a.dst.namespace == EVERY_TEAM]
+    out_of = [a for a in allows if a.src.namespace == EVERY_TEAM]
     reach_in = [{"from": _side(a.src), "ports": _ports(a), "reason": a.reason} for a in into]
     reach_out = [{"to": _side(a.dst), "ports": _ports(a), "reason": a.reason} for a in out_of]
     s3 = {i.value_id: i for i in identities(objects)}
@@ -161,14 +164,21 @@ def build_review(spec: PlatformSpec, objects: list[KObj]) -> Report:
         "reach_from_teams": reach_out,
         "shared_stores": [f for f in reach_out if _SHARED in f["reason"]],
         "permissive": [
-            {"workload": f"{p.namespace}/{{{','.join(f'{k}={v}' for k, v in sorted(p.pods.items()))}}}", "port": p.port, "reason": p.reason}
+            {
+                "workload": f"{p.namespace}/{{{','.join(f'{k}={v}' for k, v in sorted(p.pods.items()))}}}",
+                "port": p.port,
+                "reason": p.reason,
+            }
             for p in PERMISSIVE_PORTS
             if inv.pods(p.namespace, p.pods)
         ],
         "open_policies": [
             {"policy": f"{p.namespace}/{p.name}", "reason": p.reason}
             for p in OPEN_POLICIES
-            if any(o.get("kind") == "AuthorizationPolicy" and (namespace_of(o), name_of(o)) == (p.namespace, p.name) for o in objects)
+            if any(
+                o.get("kind") == "AuthorizationPolicy" and (namespace_of(o), name_of(o)) == (p.namespace, p.name)
+                for o in objects
+            )
         ],
         "privileged": _workload_reasons(objects),
         "images": images_of(objects),

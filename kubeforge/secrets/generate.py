@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubeforge.k8s import KObj, name_of, namespace_of
-
-GENERATED_SECRET = "kubeforge.io/generated-secret"
-FILL = "kubeforge.io/fill"  # the tenancy layer's marker on each team's artifact-store Secret
+from kubeforge.names import FILL_ANNOTATION, GENERATED_SECRET_ANNOTATION
 
 
 @dataclass(frozen=True)
@@ -67,10 +65,10 @@ def parse_annotation(value: str) -> dict[str, str]:
 
 def _keys_for(obj: KObj) -> tuple[tuple[str, str], ...]:
     annotations = (obj.get("metadata") or {}).get("annotations") or {}
-    if FILL in annotations:
+    if FILL_ANNOTATION in annotations:
         return team_artifact_keys(namespace_of(obj) or "")
-    if annotations.get(GENERATED_SECRET):  # kubeforge's own Secrets declare their keys
-        return tuple(parse_annotation(str(annotations[GENERATED_SECRET])).items())
+    if annotations.get(GENERATED_SECRET_ANNOTATION):  # kubeforge's own Secrets declare their keys
+        return tuple(parse_annotation(str(annotations[GENERATED_SECRET_ANNOTATION])).items())
     for entry in GENERATED:
         if namespace_of(obj) == entry.namespace and fnmatch.fnmatchcase(name_of(obj), entry.name):
             return entry.keys
@@ -102,6 +100,6 @@ def _generate(obj: KObj, keys: tuple[tuple[str, str], ...], *, kind: bool, store
         obj.pop("data", None)
     meta = obj.setdefault("metadata", {})
     annotations = meta.get("annotations") or {}
-    annotations.pop(FILL, None)
-    annotations[GENERATED_SECRET] = ",".join(f"{k}={v}" for k, v in keys)
+    annotations.pop(FILL_ANNOTATION, None)
+    annotations[GENERATED_SECRET_ANNOTATION] = ",".join(f"{k}={v}" for k, v in keys)
     meta["annotations"] = annotations

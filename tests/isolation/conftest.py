@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from platform_render import MIRROR, need_mirror
 
 from kubeforge.k8s import KObj
 from kubeforge.spec.model import PlatformSpec
-
-from platform_render import MIRROR, need_mirror
 
 TWO_TEAMS = {
     "identity": {"groups": []},

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
-from kubeforge.check.findings import Finding
+from kubeforge.check.reachability import forbidden_flows, reachability_findings
+from kubeforge.findings import Finding
 from kubeforge.k8s import KObj, name_of, namespace_of
 from kubeforge.policy import PolicyContext, evaluate
 from kubeforge.spec.model import PlatformSpec
-from kubeforge.tenancy.flows import forbidden_flows, reachability_findings
 
 Render = tuple[PlatformSpec, list[KObj]]
 
@@ -139,9 +139,14 @@ def test_every_team_network_policy_stays_within_what_the_baseline_admits(two_tea
 
     _, objects = two_teams
     for team in ("alpha", "beta"):
-        allowed = set(_one(objects, "Namespace", None, team)["metadata"]["annotations"]["kubeforge.io/egress-cidrs"].split(","))
+        allowed = set(
+            _one(objects, "Namespace", None, team)["metadata"]["annotations"]["kubeforge.io/egress-cidrs"].split(",")
+        )
         for np in (o for o in objects if o["kind"] == "NetworkPolicy" and namespace_of(o) == team):
-            for direction, key, spaces in (("egress", "to", EGRESS_NAMESPACES), ("ingress", "from", INGRESS_NAMESPACES)):
+            for direction, key, spaces in (
+                ("egress", "to", EGRESS_NAMESPACES),
+                ("ingress", "from", INGRESS_NAMESPACES),
+            ):
                 for rule in np["spec"].get(direction) or []:
                     assert rule.get(key), (name_of(np), rule)
                     for peer in rule[key]:
@@ -248,7 +253,10 @@ def test_egress_allow_list_refuses_metadata_ranges(cidr: str, tmp_path: Any) -> 
     from kubeforge.errors import BadInput
     from kubeforge.spec.load import load_spec
 
-    doc = {"teams": [{"name": "alpha", "owners": ["a@example.com"], "egress": {"cidrs": [cidr]}}], "identity": {"groups": []}}
+    doc = {
+        "teams": [{"name": "alpha", "owners": ["a@example.com"], "egress": {"cidrs": [cidr]}}],
+        "identity": {"groups": []},
+    }
     (tmp_path / "o.yaml").write_text(yaml.safe_dump(doc))
     with pytest.raises(BadInput) as info:
         load_spec("production", [tmp_path / "o.yaml"])
@@ -294,9 +302,15 @@ def test_api_server_required_outside_kind(tmp_path: Any) -> None:
 def test_local_gateway_reaches_only_queue_proxy_ports(two_teams: Render) -> None:
     _, objects = two_teams
     ingress = _one(objects, "NetworkPolicy", "beta", "allow-platform-ingress")["spec"]["ingress"]
-    local = [r for r in ingress if r["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] != "kubeflow"]
+    local = [
+        r
+        for r in ingress
+        if r["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] != "kubeflow"
+    ]
     assert all(r.get("ports") for r in local[1:])  # every rule but the ingress gateway's is port-limited
-    gateway = next(r for r in ingress if r["from"][0]["podSelector"] == {"matchLabels": {"istio": "cluster-local-gateway"}})
+    gateway = next(
+        r for r in ingress if r["from"][0]["podSelector"] == {"matchLabels": {"istio": "cluster-local-gateway"}}
+    )
     assert gateway["ports"] == [{"protocol": "TCP", "port": 8012}, {"protocol": "TCP", "port": 8013}]
 
 
@@ -323,7 +337,10 @@ def test_sign_in_is_limited_to_team_groups_and_sessions_are_bounded(two_teams: R
 def test_teams_enforce_restricted(two_teams: Render) -> None:
     _, objects = two_teams
     for team in ("alpha", "beta"):
-        assert _one(objects, "Namespace", None, team)["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+        assert (
+            _one(objects, "Namespace", None, team)["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+            == "restricted"
+        )
 
 
 def test_no_floating_runtime_image_version(two_teams: Render) -> None:
@@ -386,5 +403,7 @@ def test_review_names_who_can_do_what_and_new_grants(two_teams: Render) -> None:
         {"apiGroups": [""], "resources": ["endpoints"], "verbs": ["create"]}
     )
     added = new_grants(build_review(spec, planted), report)
-    assert "role kubeflow-edit: create core/endpoints" in added and "role kubeflow-admin: create core/endpoints" in added
+    assert (
+        "role kubeflow-edit: create core/endpoints" in added and "role kubeflow-admin: create core/endpoints" in added
+    )
     assert "## Team alpha" in to_markdown(report)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from platform_render import rendered, upstream_only
 
+from kubeforge.check.reachability import forbidden_flows, reachability_findings, required_flows, synthetic_objects
 from kubeforge.k8s import name_of
 from kubeforge.netpol import Network, check_flows
 from kubeforge.tenancy import team_objects
-from kubeforge.tenancy.flows import forbidden_flows, reachability_findings, required_flows, synthetic_objects
 
 from .teams import spec_with_teams
 
@@ -48,9 +48,12 @@ def test_an_allow_all_is_caught(render_cache: Path) -> None:
 def test_teams_isolated_at_scale(n: int, render_cache: Path) -> None:
     _, components, objects = rendered("kind", render_cache)
     scaled = spec_with_teams(n)
+    from kubeforge.isolation.stores import IDENTITIES_SECRET, isolate_stores
     from kubeforge.security import platform_security
 
-    upstream = upstream_only(components, objects)
+    # SeaweedFS's per-team identities come from the render's teams: give it the scaled teams'.
+    kept = [o for o in upstream_only(components, objects) if o["metadata"]["name"] != IDENTITIES_SECRET]
+    upstream = isolate_stores(scaled, kept)
     everything = [*upstream, *platform_security(scaled, upstream), *team_objects(scaled)]
     findings = reachability_findings(scaled, everything)
     assert findings == []
