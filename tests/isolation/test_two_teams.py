@@ -292,10 +292,10 @@ def test_api_server_required_outside_kind(tmp_path: Any) -> None:
     from kubeforge.errors import BadInput
     from kubeforge.spec.load import load_spec
 
-    (tmp_path / "o.yaml").write_text(yaml.safe_dump({"cluster": {"provider": "managed", "api_server": []}}))
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({"cluster": {"provider": "managed"}}))
     with pytest.raises(BadInput) as info:
-        load_spec("production", [tmp_path / "o.yaml"])
-    assert "cluster.api_server" in str(info.value)
+        load_spec("p", profiles=tmp_path)
+    assert "cluster.api_server" in str(info.value) and "needed outside kind" in str(info.value)
 
 
 # --- 6: the cluster-local gateway ----------------------------------------------------------------
