@@ -68,9 +68,10 @@ def identities(objects: list[KObj]) -> list[Identity]:
 
 
 def _prefix(action: str) -> str | None:
-    """`Read:mlpipeline/private/alpha` -> `private/alpha`; None for a bucket-wide or Admin action."""
+    """`Read:mlpipeline/private/alpha/*` -> `private/alpha`; None for a bucket-wide or Admin action."""
     _, _, res = action.partition(":")
-    bucket, _, prefix = res.partition("/")
+    bucket, _, prefix = res.rstrip("*").partition("/")
+    prefix = prefix.rstrip("/")
     return prefix if bucket == BUCKET and prefix else None
 
 

@@ -38,8 +38,10 @@ def team_user(team: str) -> str:
 
 
 def team_actions(team: str) -> str:
-    """SeaweedFS `-actions` for a team: read, write and list on its own prefixes only."""
-    return ",".join(f"{a}:{BUCKET}/{p.format(team=team)}" for p in TEAM_PREFIXES for a in TEAM_ACTIONS)
+    """SeaweedFS `-actions` for a team: read, write and list under its own prefixes only. SeaweedFS
+    matches an action naming an object path only with a trailing `*` (a prefix match on
+    `<action>:<bucket>/<key>`); the `/` before it keeps `alpha` from matching `alpha2`."""
+    return ",".join(f"{a}:{BUCKET}/{p.format(team=team)}/*" for p in TEAM_PREFIXES for a in TEAM_ACTIONS)
 
 
 def configure_line(team: str) -> str:

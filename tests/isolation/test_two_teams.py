@@ -64,7 +64,7 @@ def test_each_team_has_its_own_key_limited_to_its_own_prefixes(two_teams: Render
     by_key = {i.value_id: i for i in identities(objects)}
     assert by_key[platform["accesskey"]].actions == ("Admin",)  # the platform's key stays in kubeflow
     assert set(by_key[alpha["accesskey"]].actions) == {
-        f"{a}:mlpipeline/{p}/alpha" for a in ("Read", "Write", "List") for p in ("private-artifacts", "private")
+        f"{a}:mlpipeline/{p}/alpha/*" for a in ("Read", "Write", "List") for p in ("private-artifacts", "private")
     }
     assert all("/beta" not in a and a != "Admin" for a in by_key[alpha["accesskey"]].actions)
 
@@ -92,9 +92,13 @@ def test_a_team_identity_reaching_another_prefix_is_a_forbidden_flow(two_teams: 
     planted = copy.deepcopy(objects)
     dep = _one(planted, "Deployment", "kubeflow", "seaweedfs")
     command = dep["spec"]["template"]["spec"]["containers"][0]["lifecycle"]["postStart"]["exec"]["command"]
-    command[-1] = command[-1].replace("Read:mlpipeline/private/alpha", "Read:mlpipeline/private-artifacts/beta", 1)
+    command[-1] = command[-1].replace("Read:mlpipeline/private/alpha/*", "Read:mlpipeline/private-artifacts/beta/*", 1)
     messages = [f.message for f in _errors(spec, planted) if f.rule == "reachability/forbidden"]
     assert any(m.startswith("team-to-artifacts-prefix:beta[alpha]") for m in messages), messages
+    # A wildcard over the whole bucket is caught as well.
+    command[-1] = command[-1].replace("Write:mlpipeline/private/alpha/*", "Write:mlpipeline/*", 1)
+    messages = [f.message for f in _errors(spec, planted) if f.rule == "reachability/forbidden"]
+    assert any(m.startswith("team-to-artifacts-bucket[alpha]") for m in messages), messages
 
 
 # --- 2: tenant roles and the admission baseline -------------------------------------------------
