@@ -1,6 +1,6 @@
 """Team isolation against a team member: rewrites of upstream objects (tenant roles without network
-writes, per-team artifact-store identities, stores scoped by caller) and the admission baseline
-tenants cannot change. `isolate` runs in the render after the identity rewrite."""
+writes, per-team artifact-store identities, stores scoped by caller, database users of their own) and
+the admission baseline tenants cannot change. `isolate` runs in the render after the identity rewrite."""
 
 from __future__ import annotations
 
