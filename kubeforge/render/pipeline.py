@@ -24,6 +24,7 @@ from kubeforge.release.store import load_lock
 from kubeforge.render import extensions
 from kubeforge.render.kustomize import Build, plan_builds, run_builds
 from kubeforge.render.order import enabled_components, object_sort_key
+from kubeforge.render.transforms.cloud_ingress import cloud_load_balancer
 from kubeforge.render.transforms.decisions import record_decisions
 from kubeforge.render.transforms.hardening import bound_service_accounts, harden
 from kubeforge.render.transforms.images import rewrite_images
@@ -119,6 +120,8 @@ def render_platform(
             objs = serve_tls(objs, spec)
         if name == "istio" and spec.is_kind:
             objs = kind_ingress_patch(objs)  # the laptop reaches the gateway through a kind port mapping
+        if name == "istio" and spec.is_cloud:
+            objs = cloud_load_balancer(objs, spec.cloud.provider)  # a cloud load balancer where kind maps a port
         per_component[name] = add_labels(objs, name, comp.version)
 
     per_component = _dedupe(per_component, notes)
