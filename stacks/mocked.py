@@ -18,6 +18,8 @@ from pulumi.runtime import mocks, rpc
 
 from kubeforge.render.pipeline import Render
 from kubeforge.spec import PlatformSpec
+from stacks.clusters import create_cluster
+from stacks.clusters.base import CloudCluster
 from stacks.config import StackConfig
 from stacks.program import Deployed, Renderer, default_renderer, deploy
 
@@ -222,3 +224,29 @@ def memo_renderer(inner: Renderer = default_renderer) -> Renderer:
         return cache[key]
 
     return render
+
+
+
+@dataclass
+class ClusterRun:
+    cluster: CloudCluster
+    registrations: list[Registration]
+    kubeconfig: str
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+
+def run_cluster_mocked(spec: PlatformSpec, stack: str = "test") -> ClusterRun:
+    """Only the spec's cloud cluster (no platform render): its resources as the engine would be sent them."""
+    monitor = RecordingMonitor()
+    pulumi.runtime.set_mocks(_Mocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config({})
+    result: dict[str, Any] = {}
+
+    def program() -> pulumi.Output[Any]:
+        result["cluster"] = cluster = create_cluster(spec.cloud.provider, spec)
+        return cluster.kubeconfig.apply(lambda text: result.__setitem__("kubeconfig", text))
+
+    pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+    return ClusterRun(result["cluster"], monitor.registrations, result["kubeconfig"])
