@@ -141,15 +141,21 @@ def _bounds(resource_type: str, pool: Props) -> tuple[Any, Any]:
         auto = pool.get("autoscaling") or {}
         low = auto.get("totalMinNodeCount", auto.get("minNodeCount"))
         return low, auto.get("totalMaxNodeCount", auto.get("maxNodeCount"))
+    # AKS: bounds only mean something with the cluster autoscaler on.
     if not pool.get("enableAutoScaling"):
         return None, None
     return pool.get("minCount"), pool.get("maxCount")
 
 
+def _number(value: Any) -> bool:
+    # The engine sends numbers as floats (protobuf Struct): 2.0 is a bound, True is not.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def pool_unbounded(resource_type: str, props: Props) -> Iterator[str]:
     for name, pool in _pools(resource_type, props):
         low, high = _bounds(resource_type, pool)
-        if not isinstance(low, int) or not isinstance(high, int) or high < 1 or low > high:
+        if not _number(low) or not _number(high) or high < 1 or low > high:
             yield f"node pool {name} has no autoscaling bounds (min {low}, max {high})"
 
 

@@ -226,7 +226,6 @@ def memo_renderer(inner: Renderer = default_renderer) -> Renderer:
     return render
 
 
-
 @dataclass
 class ClusterRun:
     cluster: CloudCluster

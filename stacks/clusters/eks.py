@@ -209,6 +209,7 @@ class EksCluster(CloudCluster):
         return aws.eks.NodeGroup(
             f"{base}-{pool.name}",
             cluster_name=self.cluster.name,
+            node_group_name=f"{base}-{pool.name}",
             node_role_arn=self.node_role.arn,
             subnet_ids=[s.id for s in self.private_subnets],
             instance_types=[pool.machine_type],
