@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kubeforge.check.reachability import forbidden_flows, reachability_findings, required_flows
 from kubeforge.fetch import fetch_release
 from kubeforge.identity import FileSecretStore
 from kubeforge.release.store import load_lock
@@ -25,7 +26,6 @@ from kubeforge.security import platform_security
 from kubeforge.spec.load import load_spec
 from kubeforge.spec.model import PlatformSpec
 from kubeforge.tenancy import team_objects
-from kubeforge.tenancy.flows import forbidden_flows, reachability_findings, required_flows
 
 
 def spec_with(n: int, base: PlatformSpec) -> PlatformSpec:

@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from kubeforge.check.findings import Finding, json_path
 from kubeforge.errors import BadInput, KubeforgeError
+from kubeforge.findings import Finding, json_path
 from kubeforge.k8s import KObj, ident
 
 ENV_CHECKOV = "KUBEFORGE_CHECKOV"

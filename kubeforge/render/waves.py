@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubeforge.k8s import POD_TEMPLATE_KINDS, KObj, api_group, labels_of, namespace_of, pod_spec, pod_template_labels
+from kubeforge.names import NAMESPACE_NAME_LABEL
 from kubeforge.netpol.labels import LabelSelector
 
 WORKLOAD_KINDS = POD_TEMPLATE_KINDS | {"CronJob", "Pod"}
@@ -90,7 +91,7 @@ class _Index:
                 self.plural[(str(spec.get("group", "")), str(names.get("kind", "")))] = str(names.get("plural", ""))
             elif kind == "Namespace":
                 self.namespaces[name] = i
-                self.ns_labels[name] = {**labels_of(obj), "kubernetes.io/metadata.name": name}
+                self.ns_labels[name] = {**labels_of(obj), NAMESPACE_NAME_LABEL: name}
             elif kind == "Service":
                 self.services[(ns, name)] = i
             elif kind in WORKLOAD_KINDS:
@@ -109,7 +110,7 @@ class _Index:
         return group, self.plural.get((group, kind)) or _plural(kind)
 
     def namespace_labels(self, ns: str) -> dict[str, str]:
-        return self.ns_labels.get(ns) or {"kubernetes.io/metadata.name": ns}
+        return self.ns_labels.get(ns) or {NAMESPACE_NAME_LABEL: ns}
 
 
 def _backends(index: _Index, hook: KObj) -> set[int]:

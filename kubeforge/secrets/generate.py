@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubeforge.k8s import KObj, name_of, namespace_of, pod_spec
-
-GENERATED_SECRET = "kubeforge.io/generated-secret"
-FILL = "kubeforge.io/fill"  # the tenancy layer's marker on each team's artifact-store Secret
+from kubeforge.names import FILL_ANNOTATION, GENERATED_SECRET_ANNOTATION
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ def parse_annotation(value: str) -> dict[str, str]:
 
 def _keys_for(obj: KObj) -> tuple[tuple[str, str], ...]:
     meta = obj.get("metadata") or {}
-    if FILL in (meta.get("annotations") or {}):
+    if FILL_ANNOTATION in (meta.get("annotations") or {}):
         return TEAM_ARTIFACT
     for entry in GENERATED:
         if namespace_of(obj) == entry.namespace and fnmatch.fnmatchcase(name_of(obj), entry.name):
@@ -94,8 +92,8 @@ def _generate(obj: KObj, keys: tuple[tuple[str, str], ...], *, kind: bool, store
         obj.pop("data", None)
     meta = obj.setdefault("metadata", {})
     annotations = meta.get("annotations") or {}
-    annotations.pop(FILL, None)
-    annotations[GENERATED_SECRET] = ",".join(f"{k}={v}" for k, v in keys)
+    annotations.pop(FILL_ANNOTATION, None)
+    annotations[GENERATED_SECRET_ANNOTATION] = ",".join(f"{k}={v}" for k, v in keys)
     meta["annotations"] = annotations
 
 

@@ -7,21 +7,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kubeforge.security.apiserver import API_SERVER_PORTS, api_server_cidrs
-from kubeforge.security.inventory import Inventory
-from kubeforge.spec.model import PlatformSpec
-from kubeforge.tenancy.platform import (
+from kubeforge.names import (
     INGRESS_GATEWAY_PODS,
     ISTIOD_PODS,
     KUBE_DNS_PODS,
     LOCAL_GATEWAY_PODS,
+    MONITORING_LABEL,
     PLATFORM_NAMESPACES,
-    TEAM_LABEL,
 )
+from kubeforge.security.apiserver import API_SERVER_PORTS, api_server_cidrs
+from kubeforge.security.inventory import Inventory
+from kubeforge.spec.model import PlatformSpec
 
-TEAMS = "*teams*"  # a Side namespace meaning every team namespace (selected by TEAM_LABEL)
+EVERY_TEAM = "*teams*"  # a Side namespace meaning every team namespace (selected by TEAM_LABEL)
 ANYWHERE = "*anywhere*"  # any source: the API server, external clients (address unknown statically)
-MONITORING_LABEL = "kubeforge.io/monitoring"
 Ports = tuple[tuple[str, int], ...]
 
 
@@ -63,7 +62,7 @@ class ServiceFlow:
 
 GATEWAY = Side("istio-system", INGRESS_GATEWAY_PODS)
 LOCAL_GATEWAY = Side("istio-system", LOCAL_GATEWAY_PODS)
-TEAM_PODS = Side(TEAMS)
+TEAM_PODS = Side(EVERY_TEAM)
 
 COMPONENT_FLOWS: tuple[ServiceFlow, ...] = (
     ServiceFlow(
@@ -325,7 +324,7 @@ def _derived(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> list[Al
             )
         )
     if inv.pods("istio-system", LOCAL_GATEWAY_PODS):
-        for src_ns in ("kubeflow", "knative-serving", TEAMS):
+        for src_ns in ("kubeflow", "knative-serving", EVERY_TEAM):
             out.append(
                 Allow(
                     f"local-gateway-from-{src_ns.strip('*')}",
@@ -350,7 +349,7 @@ def _metrics(inv: Inventory) -> list[Allow]:
             if _METRICS.search(str(p.get("name", ""))):
                 b = inv.backend(ns, name, p.get("port"))
                 if b is not None:
-                    src = Side(TEAMS, namespace_labels={MONITORING_LABEL: "enabled"})
+                    src = Side(EVERY_TEAM, namespace_labels={MONITORING_LABEL: "enabled"})
                     out.append(
                         Allow(
                             f"metrics-{name}-{b.port}",
@@ -423,4 +422,4 @@ def platform_allows(spec: PlatformSpec, inv: Inventory) -> tuple[list[Allow], li
     return sorted(seen.values(), key=lambda a: a.name), problems
 
 
-__all__ = ["ANYWHERE", "COMPONENT_FLOWS", "INTO_TEAMS", "TEAMS", "TEAM_LABEL", "Allow", "Side", "platform_allows"]
+__all__ = ["ANYWHERE", "COMPONENT_FLOWS", "EVERY_TEAM", "INTO_TEAMS", "Allow", "Side", "platform_allows"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kubeforge.k8s import KObj, ident, namespace_of
+from kubeforge.k8s import KObj, ident, meta, namespace_of, obj
+from kubeforge.names import REASON_ANNOTATION, SECURITY_COMPONENT
 from kubeforge.security.inventory import Inventory
-from kubeforge.tenancy.platform import meta, obj
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,8 @@ def permissive_objects(objects: list[KObj], pods_by_ns: dict[str, list[dict[str,
             "mtls": {"mode": "STRICT"},
             "portLevelMtls": {str(entry.port): {"mode": "PERMISSIVE"}},
         }
-        md = meta(f"permissive-{entry.name}", entry.namespace, "security")
-        md["annotations"] = {"kubeforge.io/reason": entry.reason}
+        md = meta(f"permissive-{entry.name}", entry.namespace, SECURITY_COMPONENT)
+        md["annotations"] = {REASON_ANNOTATION: entry.reason}
         out.append(obj("security.istio.io/v1", "PeerAuthentication", md, spec=spec))
     return out
 
@@ -113,7 +113,7 @@ def mesh_strict() -> KObj:
     return obj(
         "security.istio.io/v1",
         "PeerAuthentication",
-        meta("default", "istio-system", "security"),
+        meta("default", "istio-system", SECURITY_COMPONENT),
         spec={"mtls": {"mode": "STRICT"}},
     )
 

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from kubeforge.k8s import KObj
 from kubeforge.spec.model import PlatformSpec, Team
+from kubeforge.spec.teams import check_teams
 from kubeforge.tenancy.kfp import kfp_objects
 from kubeforge.tenancy.mesh import mesh_objects
 from kubeforge.tenancy.namespace import limit_range, namespace, profile, resource_quota, service_accounts
 from kubeforge.tenancy.network import network_policies
-from kubeforge.tenancy.platform import PLATFORM_NAMESPACES, TEAM_LABEL, reserved_namespace
 from kubeforge.tenancy.rbac import role_bindings
-from kubeforge.tenancy.rules import check_teams, team_problems
 
-__all__ = [
-    "PLATFORM_NAMESPACES",
-    "TEAM_LABEL",
-    "check_teams",
-    "one_team",
-    "reserved_namespace",
-    "team_objects",
-    "team_problems",
-]
+__all__ = ["one_team", "team_objects"]
 
 
 def one_team(spec: PlatformSpec, team: Team) -> list[KObj]:

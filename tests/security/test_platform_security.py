@@ -9,10 +9,10 @@ from platform_render import rendered, upstream_only
 
 from kubeforge.check.validate import validate_objects
 from kubeforge.k8s import name_of, namespace_of
+from kubeforge.names import PLATFORM_NAMESPACES
 from kubeforge.security import PERMISSIVE_PORTS, Inventory, platform_security
 from kubeforge.security.permissive import uncovered_webhooks
 from kubeforge.tenancy import team_objects
-from kubeforge.tenancy.platform import PLATFORM_NAMESPACES
 
 
 @pytest.fixture(params=["kind", "production"])

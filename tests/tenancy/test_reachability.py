@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from platform_render import rendered, upstream_only
 
+from kubeforge.check.reachability import forbidden_flows, reachability_findings, required_flows, synthetic_objects
 from kubeforge.k8s import name_of
 from kubeforge.netpol import Network, check_flows
 from kubeforge.tenancy import team_objects
-from kubeforge.tenancy.flows import forbidden_flows, reachability_findings, required_flows, synthetic_objects
 
 from .teams import spec_with_teams
 

@@ -9,15 +9,9 @@ from typing import Any
 import pytest
 
 from kubeforge.k8s import KObj, name_of, namespace_of
+from kubeforge.names import INGRESS_GATEWAY_SA, KFP_API_SA, KFP_UI_SA, NOTEBOOK_CONTROLLER_SA, PLATFORM_NAMESPACES
 from kubeforge.spec.load import load_spec
 from kubeforge.tenancy import team_objects
-from kubeforge.tenancy.platform import (
-    INGRESS_GATEWAY_SA,
-    KFP_API_SA,
-    KFP_UI_SA,
-    NOTEBOOK_CONTROLLER_SA,
-    PLATFORM_NAMESPACES,
-)
 
 from .teams import spec_with_teams
 
