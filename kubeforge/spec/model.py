@@ -332,29 +332,6 @@ class EndpointSpec(Model):
     )
 
 
-class DataServicesSpec(Model):
-    """Where KFP, Katib and Model Registry keep their databases and KFP its artifacts."""
-
-    mysql: Literal["in-cluster", "managed"] = Field(
-        default="in-cluster",
-        description="managed: RDS / Cloud SQL / Azure Database for MySQL; the in-cluster MySQL pods are not rendered.",
-    )
-    artifacts: Literal["in-cluster", "managed"] = Field(
-        default="in-cluster",
-        description="managed: S3 / GCS / Blob through workload identity (no static keys); SeaweedFS is not rendered.",
-    )
-    mysql_host: str | None = Field(
-        default=None,
-        pattern=r"^[a-z0-9.-]+$",
-        description="Host of the managed MySQL; None: the one the cluster stack creates (written by the stack).",
-    )
-    bucket: str | None = Field(
-        default=None,
-        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
-        description="Artifact bucket / container; None: kubeforge-<cluster.name>-artifacts.",
-    )
-
-
 class CloudSpec(Model):
     """The managed cluster the stack creates (`kubeforge:cluster`); provider none: a cluster that exists."""
 
@@ -382,9 +359,6 @@ class CloudSpec(Model):
     gpu_pool: NodePoolSpec = Field(
         default_factory=lambda: NodePoolSpec(min=0, max=2),
         description="The GPU node pool, created when gpu.enabled: tainted nvidia.com/gpu, labelled for the GPU layer.",
-    )
-    data: DataServicesSpec = Field(
-        default_factory=DataServicesSpec, description="Managed databases and artifact store."
     )
 
     # What each cloud needs to place a cluster at all: checked with the field named (PlatformSpec).
@@ -446,8 +420,6 @@ class PlatformSpec(Model):
             )
         if cloud.endpoint.public and not cloud.endpoint.public_cidrs:
             raise ValueError("cloud.endpoint.public_cidrs: a public API endpoint needs the CIDRs allowed to reach it")
-        if cloud.provider == "none" and "managed" in (cloud.data.mysql, cloud.data.artifacts):
-            raise ValueError("cloud.data: managed data services need cloud.provider eks, gke or aks")
 
     @property
     def is_cloud(self) -> bool:

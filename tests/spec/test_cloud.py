@@ -92,11 +92,6 @@ def test_a_cloud_needs_a_managed_cluster_provider() -> None:
     assert message.endswith("cluster.provider: cloud.provider eks needs cluster.provider managed, got 'kubeadm'")
 
 
-def test_managed_data_needs_a_cloud() -> None:
-    message = error("production", {"cloud": {"data": {"mysql": "managed"}}})
-    assert message.endswith("cloud.data: managed data services need cloud.provider eks, gke or aks")
-
-
 def test_the_shipped_cloud_profiles_extend_production_with_gpus() -> None:
     production = load_spec("production")
     for cloud, extra in (("eks", {}), ("gke", {"cloud": {"project": "ml-platform-prod"}})):
