@@ -7,6 +7,7 @@ parents and dependencies are the program's own.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,10 +16,11 @@ import yaml
 from kubeforge.errors import BadInput
 from kubeforge.spec import PlatformSpec, load_spec
 from stacks.clusters import wanted
-from stacks.config import StackConfig
+from stacks.config import StackConfig, read_config
 from stacks.mocked import ClusterRun, MockedRun, Registration, run_cluster_mocked, run_mocked, unwrap
 from stacks.program import Renderer
 
+ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT: dict[str, dict[str, Any]] = {
     "eks": {},
     "gke": {"cloud": {"project": "ml-platform-prod"}},
@@ -335,3 +337,12 @@ def test_the_stack_cluster_must_match_the_spec() -> None:
     with pytest.raises(BadInput, match=r"^kubeforge:cluster: expected one of eks, gke, aks or none, got 'openstack'"):
         wanted("openstack", spec)
     assert wanted("none", spec) is None and wanted(None, spec) is None and wanted("eks", spec) == "eks"
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_the_example_stack_files_load_and_name_their_cluster(cloud: str) -> None:
+    config = yaml.safe_load((ROOT / f"Pulumi.{cloud}.yaml").read_text(encoding="utf-8"))["config"]
+    cfg = read_config(lambda key: config.get(f"kubeforge:{key}"), lambda key: config.get(f"kubeforge:{key}"))
+    spec = load_spec(cfg.profile, extra=cfg.spec)
+    assert wanted(cfg.cluster, spec) == cloud
+    assert not spec.cloud.endpoint.public
