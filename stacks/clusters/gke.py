@@ -8,6 +8,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
+from kubeforge.errors import BadInput
 from kubeforge.spec.model import PlatformSpec
 from stacks.clusters.base import CloudCluster
 from stacks.clusters.shape import (
@@ -34,7 +35,7 @@ def accelerator(machine_type: str) -> str:
     family = machine_type.split("-", 1)[0]
     if family not in ACCELERATORS:
         known = ", ".join(f"{f}-*" for f in sorted(ACCELERATORS))
-        raise ValueError(f"cloud.gpu_pool.machine_type: {machine_type!r} is not a GPU machine family ({known})")
+        raise BadInput(f"{machine_type!r} is not a GPU machine family ({known})", field="cloud.gpu_pool.machine_type")
     return ACCELERATORS[family]
 
 

@@ -172,7 +172,7 @@ def test_no_gpu_pool_without_gpus(cloud: str) -> None:
 
 
 def test_gke_refuses_a_gpu_pool_machine_without_a_gpu() -> None:
-    with pytest.raises(ValueError, match=r"cloud.gpu_pool.machine_type: 'n2-standard-8' is not a GPU machine"):
+    with pytest.raises(BadInput, match=r"^cloud.gpu_pool.machine_type: 'n2-standard-8' is not a GPU machine"):
         run_cluster_mocked(spec_for("gke", gpu_pool={"machine_type": "n2-standard-8"}), stack="gke")
 
 
