@@ -6,6 +6,7 @@ Azure CNI overlay with Cilium (NetworkPolicy enforced), a CPU system pool and a 
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import pulumi
 import pulumi_azure_native as azure
@@ -18,6 +19,12 @@ LOG_RETENTION_DAYS = 90
 # Built-in role definition ids (the same in every Azure tenant).
 KEY_VAULT_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+
+
+def vault_name(cluster: str, subscription: str) -> str:
+    """Key Vault names are global across Azure: the cluster's name plus a digest of the subscription (3-24)."""
+    digest = hashlib.sha256(f"{subscription}/{cluster}".encode()).hexdigest()[:8]
+    return f"kf{cluster.replace('-', '')[:14]}{digest}"
 
 
 def _taint(key: str, value: str, effect: str) -> str:
@@ -97,7 +104,7 @@ class AksCluster(CloudCluster):
             f"{base}-kms",
             resource_group_name=self.group.name,
             location=self.location,
-            vault_name=f"kf{spec.cluster.name}"[:24],
+            vault_name=vault_name(spec.cluster.name, self.subscription),
             properties=azure.keyvault.VaultPropertiesArgs(
                 tenant_id=client.tenant_id,
                 sku=azure.keyvault.SkuArgs(family="A", name="standard"),

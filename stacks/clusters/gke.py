@@ -39,6 +39,11 @@ def accelerator(machine_type: str) -> str:
     return ACCELERATORS[family]
 
 
+def node_account_id(cluster: str) -> str:
+    """A service account id: 6-30 characters, a letter first, no hyphen last."""
+    return f"kf-{cluster}"[:24].rstrip("-") + "-nodes"
+
+
 class GkeCluster(CloudCluster):
     kind = "Gke"
 
@@ -117,7 +122,10 @@ class GkeCluster(CloudCluster):
             opts=self.child(),
         )
         self.node_account = gcp.serviceaccount.Account(
-            f"{base}-nodes", account_id=f"{base}-nodes"[:30], display_name=f"{base} nodes", opts=self.child()
+            f"{base}-nodes",
+            account_id=node_account_id(spec.cluster.name),
+            display_name=f"{base} nodes",
+            opts=self.child(),
         )
         for role in NODE_ROLES:
             gcp.projects.IAMMember(
@@ -178,7 +186,9 @@ class GkeCluster(CloudCluster):
             f"{base}-{pool.name}",
             cluster=self.cluster.id,
             location=self.region,
-            initial_node_count=pool.initial,
+            # Per zone: a regional pool starts one node in each zone (none for a pool whose minimum is 0);
+            # the autoscaler then keeps the region's total within the bounds.
+            initial_node_count=min(pool.initial, 1),
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
                 total_min_node_count=pool.min, total_max_node_count=pool.max, location_policy="ANY"
             ),

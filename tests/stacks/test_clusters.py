@@ -16,6 +16,8 @@ import yaml
 from kubeforge.errors import BadInput
 from kubeforge.spec import PlatformSpec, load_spec
 from stacks.clusters import wanted
+from stacks.clusters.aks import vault_name
+from stacks.clusters.gke import node_account_id
 from stacks.config import StackConfig, read_config
 from stacks.mocked import ClusterRun, MockedRun, Registration, run_cluster_mocked, run_mocked, unwrap
 from stacks.program import Renderer
@@ -346,3 +348,15 @@ def test_the_example_stack_files_load_and_name_their_cluster(cloud: str) -> None
     spec = load_spec(cfg.profile, extra=cfg.spec)
     assert wanted(cfg.cluster, spec) == cloud
     assert not spec.cloud.endpoint.public
+
+
+def test_cloud_names_fit_their_limits() -> None:
+    long = "a" * 40 + "-b"
+    assert len(node_account_id(long)) <= 30 and not node_account_id(long).startswith("-")
+    assert node_account_id("ml") == "kf-ml-nodes"
+    name = vault_name(long, "00000000-0000-0000-0000-000000000001")
+    assert 3 <= len(name) <= 24 and name.isalnum()
+    assert vault_name("kubeflow", "sub-a") != vault_name("kubeflow", "sub-b"), "global names differ per subscription"
+    # GKE: a regional pool's initial count is per zone, so at most one node per zone at creation.
+    run = cluster_run("gke")
+    assert sorted(inputs(r)["initialNodeCount"] for r in run.of_type(POOL["gke"])) == [0, 1]
