@@ -132,10 +132,10 @@ def _group(
 
 def deploy(cfg: StackConfig, renderer: Renderer = default_renderer) -> Deployed:
     spec = load_spec(cfg.profile, extra=cfg.spec)
+    cloud = wanted(cfg.cluster, spec)  # a mismatched kubeforge:cluster stops before the render
     render = renderer(spec)
     objects = applied_objects(spec, render)
     plan = plan_stack(render, objects)
-    cloud = wanted(cfg.cluster, spec)
     cluster = create_cluster(cloud, spec) if cloud else None
     context, kubeconfig = kube_target(cfg, spec.cluster.context, spec.cluster.kubeconfig)
     if cluster is not None:

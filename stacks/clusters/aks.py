@@ -52,11 +52,9 @@ class AksCluster(CloudCluster):
         # format=exec: the user runs kubelogin (Entra ID); the cluster has no local admin account to leak.
         kubeconfig = creds.kubeconfigs.apply(lambda ks: base64.b64decode(ks[0].value).decode())
         # AKS installs managed-csi (Azure Disk, CSI) as the default class: no second default here.
+        self.connect(kubeconfig, [self.cluster, *extra])
         self.finish(
-            kubeconfig,
-            [self.cluster, *extra],
-            "managed-csi",
-            {"clusterName": self.cluster.name, "resourceGroup": self.group.name, "vnetId": self.vnet.id},
+            "managed-csi", {"clusterName": self.cluster.name, "resourceGroup": self.group.name, "vnetId": self.vnet.id}
         )
 
     def make_cloud_provider(self) -> pulumi.ProviderResource:

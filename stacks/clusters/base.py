@@ -38,16 +38,10 @@ class CloudCluster(pulumi.ComponentResource):
     def invoke(self) -> pulumi.InvokeOptions:
         return pulumi.InvokeOptions(parent=self, provider=self.cloud_provider)
 
-    def finish(
-        self,
-        kubeconfig: pulumi.Input[str],
-        node_pools: Sequence[pulumi.Resource],
-        storage_class: str,
-        outputs: dict[str, Any],
-    ) -> None:
+    def connect(self, kubeconfig: pulumi.Input[str], node_pools: Sequence[pulumi.Resource]) -> k8s.Provider:
+        """The kubernetes provider the platform is applied through: it waits for every node pool."""
         self.node_pools = list(node_pools)
         self.kubeconfig = pulumi.Output.secret(kubeconfig)
-        self.storage_class = storage_class
         # Waiting for the pools: the platform's Deployments need nodes before their readiness can pass.
         self.provider = k8s.Provider(
             "kubernetes",
@@ -55,4 +49,8 @@ class CloudCluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.node_pools),
         )
+        return self.provider
+
+    def finish(self, storage_class: str, outputs: dict[str, Any]) -> None:
+        self.storage_class = storage_class
         self.register_outputs({**outputs, "kubeconfig": self.kubeconfig, "storageClass": storage_class})

@@ -64,12 +64,8 @@ class EksCluster(CloudCluster):
                 ["eks", "get-token", "--cluster-name", a[0], "--region", str(spec.cloud.region)],
             )
         )
-        self.finish(
-            kubeconfig,
-            [*groups, *addons],
-            "gp3",
-            {"clusterName": self.cluster.name, "endpoint": self.cluster.endpoint, "vpcId": self.vpc.id},
-        )
+        self.connect(kubeconfig, [*groups, *addons])
+        # EKS has no default class of its own; PVCs made before it exists get it retroactively (1.28+).
         k8s.storage.v1.StorageClass(
             "gp3",
             metadata={"name": "gp3", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
@@ -80,6 +76,7 @@ class EksCluster(CloudCluster):
             reclaim_policy="Delete",
             opts=self.child(provider=self.provider),
         )
+        self.finish("gp3", {"clusterName": self.cluster.name, "endpoint": self.cluster.endpoint, "vpcId": self.vpc.id})
 
     def make_cloud_provider(self) -> pulumi.ProviderResource:
         provider: pulumi.ProviderResource = aws.Provider(

@@ -67,9 +67,8 @@ class GkeCluster(CloudCluster):
             )
         )
         # GKE installs standard-rwo (pd-balanced, CSI) as the default class: no second default here.
+        self.connect(kubeconfig, node_pools)
         self.finish(
-            kubeconfig,
-            node_pools,
             "standard-rwo",
             {"clusterName": self.cluster.name, "endpoint": self.cluster.endpoint, "network": self.network.id},
         )
