@@ -236,3 +236,18 @@ def test_planted_pool_with_min_above_max() -> None:
         props["minCount"], props["maxCount"] = 5, 2
 
     assert planted("aks", clusters.AKS_AGENT_POOL, mutate) == ["kubeforge-node-pool-bounds"]
+
+
+def test_the_pack_entry_point_serves_the_platform_and_the_cluster_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    import pulumi_policy
+
+    served: dict[str, Any] = {}
+    # PolicyPack() would start the analyzer's gRPC server and block: record what it is given instead.
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", lambda name, policies: served.update(name=name, policies=policies))
+    runpy.run_path(str(ROOT / "policy" / "__main__.py"), run_name="__main__")
+    names = [p.name for p in served["policies"]]
+    assert served["name"] == "kubeforge"
+    assert names[-6:] == [p.name for p in clusters.policies()]
+    assert "kubeforge-field-manager" in names and "kubeforge-kf001" in names
