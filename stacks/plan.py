@@ -18,7 +18,7 @@ import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from kubeforge.k8s import KObj, labels_of, name_of, namespace_of
+from kubeforge.k8s import KObj, api_group, labels_of, name_of, namespace_of
 from kubeforge.render.pipeline import Render
 from stacks.generated import GeneratedKey, generated_secrets
 
@@ -29,7 +29,10 @@ TEAM_LABEL = "kubeforge.io/team"
 PULUMI_ANNOTATIONS = ("pulumi.com/patchFieldManager", "pulumi.com/waitFor")
 # The provider awaits Deployments, StatefulSets, DaemonSets, Jobs, CRDs and Services itself; it has no
 # built-in readiness for cert-manager kinds, so their gates (issued, ready) become a Ready-condition wait.
+# By group as well as kind: Knative's own networking.internal.knative.dev Certificate is issued by a
+# controller that is not in the render, so a Ready wait on it would time out Knative's wave.
 WAIT_FOR_READY = frozenset({"Certificate", "Issuer", "ClusterIssuer"})
+WAIT_FOR_READY_GROUP = "cert-manager.io"
 # Deleting these deletes user data (a CRD takes every custom resource with it, a Profile its namespace).
 STATEFUL_KINDS = frozenset({"CustomResourceDefinition", "PersistentVolumeClaim", "PersistentVolume"})
 
@@ -79,7 +82,7 @@ def applied(obj: KObj) -> KObj:
     meta = dict(obj.get("metadata") or {})
     annotations = dict(meta.get("annotations") or {})
     annotations["pulumi.com/patchFieldManager"] = FIELD_MANAGER
-    if obj.get("kind") in WAIT_FOR_READY:
+    if obj.get("kind") in WAIT_FOR_READY and api_group(obj) == WAIT_FOR_READY_GROUP:
         annotations["pulumi.com/waitFor"] = "condition=Ready"
     meta["annotations"] = annotations
     out["metadata"] = meta

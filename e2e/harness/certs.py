@@ -12,6 +12,7 @@ It runs as a thread beside the tests, polling with kubectl.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import json
 import subprocess
@@ -36,7 +37,9 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _issue(common: str, dns: list[str], signer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None, is_ca: bool) -> dict[str, str]:
+def _issue(
+    common: str, dns: list[str], signer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None, is_ca: bool
+) -> dict[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common or (dns[0] if dns else "e2e"))])
@@ -56,7 +59,9 @@ def _issue(common: str, dns: list[str], signer: tuple[x509.Certificate, ec.Ellip
     cert = builder.sign(issuer_key, hashes.SHA256())
     pem = cert.public_bytes(serialization.Encoding.PEM)
     ca = signer[0].public_bytes(serialization.Encoding.PEM) if signer else pem
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return {"tls.crt": _b64(pem), "tls.key": _b64(key_pem), "ca.crt": _b64(ca)}
 
 
@@ -81,14 +86,32 @@ class SimulatedCertManager:
 
     def _ready(self, resource: str, obj: dict[str, Any]) -> None:
         meta = obj["metadata"]
-        if any(c.get("type") == "Ready" and c.get("status") == "True" for c in (obj.get("status") or {}).get("conditions", [])):
+        if any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in (obj.get("status") or {}).get("conditions", [])
+        ):
             return
         now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        cond = {"type": "Ready", "status": "True", "reason": "Simulated", "message": "e2e harness", "lastTransitionTime": now}
+        cond = {
+            "type": "Ready",
+            "status": "True",
+            "reason": "Simulated",
+            "message": "e2e harness",
+            "lastTransitionTime": now,
+        }
         ns = ["-n", meta["namespace"]] if meta.get("namespace") else []
-        self._kubectl("patch", resource, *ns, meta["name"], "--subresource=status", "--type=merge", "-p", json.dumps({"status": {"conditions": [cond]}}))
+        self._kubectl(
+            "patch",
+            resource,
+            *ns,
+            meta["name"],
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            json.dumps({"status": {"conditions": [cond]}}),
+        )
 
-    def _signer(self, cert: dict[str, Any]) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None | bool:
+    def _signer(self, cert: dict[str, Any]) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | bool | None:
         """None: self-signed; a pair: the CA issuer's; False: not issuable yet."""
         ref = cert["spec"].get("issuerRef") or {}
         kind = ref.get("kind", "Issuer")
@@ -120,17 +143,28 @@ class SimulatedCertManager:
             meta, spec = cert["metadata"], cert["spec"]
             if self._secret(meta["namespace"], spec["secretName"]) is None:
                 signer = self._signer(cert)
-                if signer is False:
+                if signer is False or signer is True:
                     continue
-                data = _issue(spec.get("commonName", ""), spec.get("dnsNames", []), signer or None, bool(spec.get("isCA")))  # type: ignore[arg-type]
+                data = _issue(spec.get("commonName", ""), spec.get("dnsNames", []), signer, bool(spec.get("isCA")))
                 secret = {
                     "apiVersion": "v1",
                     "kind": "Secret",
                     "type": "kubernetes.io/tls",
-                    "metadata": {"name": spec["secretName"], "namespace": meta["namespace"], "annotations": {"cert-manager.io/certificate-name": meta["name"]}},
+                    "metadata": {
+                        "name": spec["secretName"],
+                        "namespace": meta["namespace"],
+                        "annotations": {"cert-manager.io/certificate-name": meta["name"]},
+                    },
                     "data": data,
                 }
-                self._kubectl("apply", "--server-side", "--field-manager=cert-manager-certificates-issuing", "-f", "-", stdin=json.dumps(secret))
+                self._kubectl(
+                    "apply",
+                    "--server-side",
+                    "--field-manager=cert-manager-certificates-issuing",
+                    "-f",
+                    "-",
+                    stdin=json.dumps(secret),
+                )
             self._ready("certificates.cert-manager.io", cert)
         for res in INJECTABLE:
             for obj in self._list(res):
@@ -143,7 +177,9 @@ class SimulatedCertManager:
             return
         ns, name = source.split("/", 1)
         if "cert-manager.io/inject-ca-from" in ann:
-            out = self._kubectl("get", "certificates.cert-manager.io", "-n", ns, name, "-o", "jsonpath={.spec.secretName}")
+            out = self._kubectl(
+                "get", "certificates.cert-manager.io", "-n", ns, name, "-o", "jsonpath={.spec.secretName}"
+            )
             if out.returncode != 0 or not out.stdout:
                 return
             name = out.stdout
@@ -167,10 +203,9 @@ class SimulatedCertManager:
 
     def _run(self) -> None:
         while not self.stop.is_set():
-            try:
+            # a half-created object is retried on the next pass
+            with contextlib.suppress(Exception):
                 self.reconcile()
-            except Exception:  # noqa: BLE001 - a half-created object is retried on the next pass
-                pass
             self.stop.wait(1.0)
 
     def __enter__(self) -> SimulatedCertManager:

@@ -30,12 +30,14 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "kubeadm_control_plane"
-GPU_FIXTURE = Path(os.environ.get("KUBEFORGE_GPU_FIXTURE", ROOT.parent / "shared" / "fixtures" / "gpu" / "h200-driver580"))
+GPU_FIXTURE = Path(
+    os.environ.get("KUBEFORGE_GPU_FIXTURE", ROOT.parent / "shared" / "fixtures" / "gpu" / "h200-driver580")
+)
 # Webhook backends are pods, and pods run no process here: calling a webhook would fail every create.
 DISABLED_ADMISSION = "MutatingAdmissionWebhook,ValidatingAdmissionWebhook"
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"
@@ -81,7 +83,7 @@ def _cert(
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     if not ca:
-        usage = x509.ExtendedKeyUsageOID.CLIENT_AUTH if client else x509.ExtendedKeyUsageOID.SERVER_AUTH
+        usage = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
         builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())
 
@@ -150,7 +152,9 @@ def kubeconfig(pki: Path, server: str) -> dict[str, object]:
 def render_role_templates(out: Path) -> dict[str, Path]:
     """The audit policy and admission configuration a kubeadm control plane gets from the role."""
     defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
-    env = Environment(loader=FileSystemLoader(ROLE / "templates"), undefined=StrictUndefined, keep_trailing_newline=True)
+    env = Environment(
+        loader=FileSystemLoader(ROLE / "templates"), undefined=StrictUndefined, keep_trailing_newline=True
+    )
     env.filters["to_json"] = json.dumps
     variables = {k: v for k, v in defaults.items() if isinstance(v, (list, int)) or "{{" not in str(v)}
     variables["ansible_managed"] = "rendered by e2e/harness from roles/kubeadm_control_plane"
@@ -176,6 +180,24 @@ def gpu_node_labels() -> dict[str, str]:
     )
     labels: dict[str, str] = nvidia_gpu_facts.node_labels(facts)
     return labels
+
+
+def kwok_stages(out: Path) -> Path:
+    """kwok v0.8 needs its stages as config: upstream's `fast` set (nodes Ready with a lease heartbeat,
+    pods Running and Ready at once), read from the pinned kwok module's kustomize/stage/fast."""
+    module = subprocess.run(
+        ["go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok"],
+        cwd=ROOT / "e2e" / "tools" / "kwok",
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    stages = subprocess.run(
+        ["kubectl", "kustomize", f"{module}/kustomize/stage/fast"], check=True, capture_output=True, text=True
+    ).stdout
+    path = out / "kwok-stages.yaml"
+    path.write_text(stages)
+    return path
 
 
 def node(name: str, *, gpus: int = 0, labels: dict[str, str] | None = None) -> dict[str, object]:
@@ -227,10 +249,10 @@ class Cluster:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"{what} exited ({proc.returncode}); see {self.dir}/logs/{what}.log")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(url, context=ctx if url.startswith("https") else None, timeout=2) as r:
-                    if r.status == 200:
-                        return
+            https = ctx if url.startswith("https") else None
+            with contextlib.suppress(OSError), urllib.request.urlopen(url, context=https, timeout=2) as r:
+                if r.status == 200:
+                    return
             time.sleep(0.3)
         raise RuntimeError(f"{what} not ready at {url} after {timeout:.0f}s; see {self.dir}/logs/{what}.log")
 
@@ -317,6 +339,7 @@ class Cluster:
                 [
                     "kwok",
                     f"--kubeconfig={kc}",
+                    f"--config={kwok_stages(self.dir)}",
                     "--manage-all-nodes=false",
                     f"--manage-nodes-with-annotation-selector={KWOK_ANNOTATION}=fake",
                     f"--server-address=127.0.0.1:{free_port()}",
@@ -358,7 +381,7 @@ def supervise(cluster: Cluster, ttl: float) -> int:
                 return 1
             time.sleep(0.5)
         return 0
-    except Exception as err:  # noqa: BLE001 - reported to the caller of `up` through the folder
+    except Exception as err:
         (cluster.dir / "failed").write_text(f"{err}\n")
         return 1
     finally:

@@ -38,7 +38,9 @@ def load_build(build: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     return plan, objects
 
 
-def _kubectl(kubeconfig: Path, *args: str, stdin: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def _kubectl(
+    kubeconfig: Path, *args: str, stdin: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["kubectl", f"--kubeconfig={kubeconfig}", *args], input=stdin, capture_output=True, text=True, timeout=timeout
     )
@@ -66,7 +68,9 @@ def _wait(kubeconfig: Path, objs: list[dict[str, Any]], gates: list[str], timeou
                 errors.append(f"{ident(obj)}: {out.stderr.strip()}")
             continue
         if cond:
-            out = _kubectl(kubeconfig, "wait", *ns, f"--for={cond}", target, f"--timeout={timeout}s", timeout=timeout + 30)
+            out = _kubectl(
+                kubeconfig, "wait", *ns, f"--for={cond}", target, f"--timeout={timeout}s", timeout=timeout + 30
+            )
             if out.returncode != 0:
                 errors.append(f"{ident(obj)}: {out.stderr.strip()}")
     return errors
@@ -80,7 +84,9 @@ def apply_waves(build: Path, kubeconfig: Path, gate_timeout: int = 180) -> list[
         start = time.monotonic()
         members = [objects[i] for ids in wave["groups"].values() for i in ids]
         stream = "\n---\n".join(yaml.safe_dump(o, sort_keys=False) for o in members)
-        out = _kubectl(kubeconfig, "apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "-f", "-", stdin=stream)
+        out = _kubectl(
+            kubeconfig, "apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "-f", "-", stdin=stream
+        )
         result = WaveResult(wave["index"], wave["name"], len(members), 0.0)
         if out.returncode != 0:
             result.errors += [line for line in out.stderr.splitlines() if line.strip()]

@@ -33,9 +33,17 @@ def test_two_cpu_nodes_and_one_gpu_node_with_the_roles_labels(cluster: Cluster) 
 
 def test_rbac_is_enforced(cluster: Cluster) -> None:
     out = subprocess.run(
-        ["kubectl", f"--kubeconfig={cluster.kubeconfig}", "auth", "can-i", "create", "pods",
-         "--as=system:serviceaccount:default:default"],
-        capture_output=True, text=True,
+        [
+            "kubectl",
+            f"--kubeconfig={cluster.kubeconfig}",
+            "auth",
+            "can-i",
+            "create",
+            "pods",
+            "--as=system:serviceaccount:default:default",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert out.stdout.strip() == "no"
 
@@ -43,12 +51,16 @@ def test_rbac_is_enforced(cluster: Cluster) -> None:
 def test_pod_security_baseline_is_enforced_by_default(cluster: Cluster) -> None:
     # The role's AdmissionConfiguration defaults: enforce baseline where a namespace has no labels.
     pod = {
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "privileged", "namespace": "default"},
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "privileged", "namespace": "default"},
         "spec": {"containers": [{"name": "c", "image": "busybox", "securityContext": {"privileged": True}}]},
     }
     out = subprocess.run(
         ["kubectl", f"--kubeconfig={cluster.kubeconfig}", "apply", "-f", "-"],
-        input=json.dumps(pod), capture_output=True, text=True,
+        input=json.dumps(pod),
+        capture_output=True,
+        text=True,
     )
     assert out.returncode != 0
     assert 'violates PodSecurity "baseline:latest"' in out.stderr

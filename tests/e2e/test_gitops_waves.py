@@ -27,9 +27,7 @@ KUBEFORGE = Path(sys.executable).parent / "kubeforge"
 def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("render") / "kind"
     subprocess.run([str(KUBEFORGE), "fetch"], check=True, capture_output=True, env=os.environ)
-    subprocess.run(
-        [str(KUBEFORGE), "render", "--profile", "kind", "--out", str(out)], check=True, capture_output=True
-    )
+    subprocess.run([str(KUBEFORGE), "render", "--profile", "kind", "--out", str(out)], check=True, capture_output=True)
     return out
 
 
@@ -43,7 +41,8 @@ def test_waves_converge_in_one_pass(cluster: Cluster, build: Path) -> None:
     files = [arg for path in sorted(build.glob("[0-9][0-9]-*.yaml")) for arg in ("-f", str(path))]
     out = subprocess.run(
         ["kubectl", f"--kubeconfig={cluster.kubeconfig}", "get", "-o", "name", *files],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert len(out.stdout.splitlines()) == len(objects)
