@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import REPO, Result, Run
+from harness import REPO, Result, Run
 
 from kubeforge.release.model import Lock
 from kubeforge.release.store import load_lock
@@ -111,7 +111,7 @@ def test_invalid_team_name(kubeforge: Run, home: Path, tmp_path: Path) -> None:
 def test_invalid_team_name_shows_the_whole_pattern(kubeforge: Run, home: Path, tmp_path: Path) -> None:
     o = write(tmp_path / "o.yaml", "teams:\n  - name: ML_Research\n    owners: [a@example.com]\n")
     line = refused(show(kubeforge, home, "-f", o))
-    assert line.endswith("does not match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    assert line == f"error: {o}: teams.0.name: 'ML_Research' does not match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
 
 def test_duplicate_team_name(kubeforge: Run, home: Path, tmp_path: Path) -> None:
