@@ -47,9 +47,12 @@ def _kubectl(
 
 
 def _wait(kubeconfig: Path, objs: list[dict[str, Any]], gates: list[str], timeout: int) -> list[str]:
-    """Wait for the gates plan.json names, on the objects of this wave they concern."""
+    """Wait for the gates plan.json names, on the objects of this wave they concern; one deadline for
+    the whole wave, so a stuck wave fails in `timeout` seconds, not once per object."""
     errors = []
+    deadline = time.monotonic() + timeout
     for obj in objs:
+        timeout = max(1, int(deadline - time.monotonic()))
         kind, meta = obj["kind"], obj["metadata"]
         ns = ["-n", meta["namespace"]] if meta.get("namespace") else []
         target = f"{kind.lower()}.{api_group(obj) or 'core'}/{meta['name']}".replace(".core/", "/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import pytest
 
@@ -53,9 +54,20 @@ def test_pod_security_baseline_is_enforced_by_default(cluster: Cluster) -> None:
     pod = {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": "privileged", "namespace": "default"},
+        "metadata": {"name": "privileged", "namespace": "psa"},
         "spec": {"containers": [{"name": "c", "image": "busybox", "securityContext": {"privileged": True}}]},
     }
+    cluster.kubectl("create", "namespace", "psa")  # no pod-security labels: the defaults apply
+    for _ in range(100):  # the ServiceAccount admission needs the controller-made default account
+        if (
+            subprocess.run(
+                ["kubectl", f"--kubeconfig={cluster.kubeconfig}", "-n", "psa", "get", "sa", "default"],
+                capture_output=True,
+            ).returncode
+            == 0
+        ):
+            break
+        time.sleep(0.2)
     out = subprocess.run(
         ["kubectl", f"--kubeconfig={cluster.kubeconfig}", "apply", "-f", "-"],
         input=json.dumps(pod),
