@@ -340,6 +340,9 @@ class Cluster:
                     "kwok",
                     f"--kubeconfig={kc}",
                     f"--config={kwok_stages(self.dir)}",
+                    # Without leases the node lifecycle controller takes the nodes as unhealthy and
+                    # marks every pod on them NotReady a few seconds after kwok made it Ready.
+                    "--node-lease-duration-seconds=40",
                     "--manage-all-nodes=false",
                     f"--manage-nodes-with-annotation-selector={KWOK_ANNOTATION}=fake",
                     f"--server-address=127.0.0.1:{free_port()}",
@@ -359,8 +362,17 @@ class Cluster:
         ).stdout
 
 
-def supervise(cluster: Cluster, ttl: float) -> int:
-    """Run the control plane until SIGTERM/SIGINT or the TTL; then stop every child."""
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def supervise(cluster: Cluster, ttl: float, owner: int = 0) -> int:
+    """Run the control plane until SIGTERM/SIGINT, the TTL, or the end of the owner process (a
+    test run killed before its fixture could stop it); then stop every child."""
     stop = False
 
     def _stop(*_: object) -> None:
@@ -374,7 +386,7 @@ def supervise(cluster: Cluster, ttl: float) -> int:
         procs = cluster.start()
         (cluster.dir / "ready").write_text(str(os.getpid()))
         deadline = time.monotonic() + ttl
-        while not stop and time.monotonic() < deadline:
+        while not stop and time.monotonic() < deadline and (not owner or _alive(owner)):
             if any(p.poll() is not None for p in procs):
                 dead = [p.args[0] for p in procs if p.poll() is not None]  # type: ignore[index]
                 (cluster.dir / "failed").write_text(f"exited: {dead}\n")
@@ -406,14 +418,24 @@ def tools_dir() -> Path:
     return Path(out.stdout.strip())
 
 
-def up(directory: Path, ttl: float, timeout: float = 240) -> int:
+def up(directory: Path, ttl: float, timeout: float = 240, owner: int = 0) -> int:
     """Start the supervisor detached from the caller; wait until the control plane is ready."""
     directory.mkdir(parents=True, exist_ok=True)
     for leftover in ("ready", "failed", "supervisor.pid"):
         (directory / leftover).unlink(missing_ok=True)
     log = open(directory / "supervisor.log", "wb")  # noqa: SIM115 - owned by the child
     proc = subprocess.Popen(
-        [sys.executable, "-m", "e2e.harness.cluster", "_supervise", str(directory), "--ttl", str(ttl)],
+        [
+            sys.executable,
+            "-m",
+            "e2e.harness.cluster",
+            "_supervise",
+            str(directory),
+            "--ttl",
+            str(ttl),
+            "--owner",
+            str(owner),
+        ],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -459,7 +481,7 @@ def running(directory: Path, ttl: float = 3600) -> Iterator[Cluster]:
     """The control plane for the length of a with-block (the pytest fixture)."""
     tools = tools_dir()
     os.environ["KUBEFORGE_E2E_TOOLS"] = str(tools)
-    if up(directory, ttl) != 0:
+    if up(directory, ttl, owner=os.getpid()) != 0:
         logs = directory / "logs"
         tail = "".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in sorted(logs.glob("*.log")))
         raise RuntimeError(f"control plane did not start\n{tail}")
@@ -474,6 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["up", "down", "_supervise"])
     parser.add_argument("dir", type=Path)
     parser.add_argument("--ttl", type=float, default=float(os.environ.get("KUBEFORGE_E2E_TTL", 7200)))
+    parser.add_argument("--owner", type=int, default=0, help="stop when this process ends (0: never)")
     args = parser.parse_args(argv)
     directory = args.dir.resolve()
     if args.action == "down":
@@ -485,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"e2e-cluster: {err}", file=sys.stderr)
             return 2
         return up(directory, args.ttl)
-    return supervise(Cluster(directory, tools_dir()), args.ttl)
+    return supervise(Cluster(directory, tools_dir()), args.ttl, args.owner)
 
 
 if __name__ == "__main__":

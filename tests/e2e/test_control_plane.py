@@ -84,3 +84,17 @@ def test_writes_reach_the_role_audit_log(cluster: Cluster, verb: str) -> None:
     events = [json.loads(line) for line in (cluster.dir / "logs" / "audit.log").read_text().splitlines()]
     hits = [e for e in events if e["verb"] == verb and e.get("objectRef", {}).get("name") == "audited"]
     assert hits and hits[0]["level"] == "Request"  # the role's policy: request bodies for every write
+
+
+def test_pods_stay_ready_on_kwok_nodes(cluster: Cluster) -> None:
+    # Without kwok's node leases the node lifecycle controller marked every pod NotReady ~5 s after
+    # kwok made it Ready, so no Deployment ever stayed Available (seen on this harness).
+    cluster.kubectl("create", "namespace", "ready")
+    cluster.kubectl("-n", "ready", "create", "deployment", "web", "--image=nginx")
+    cluster.kubectl("-n", "ready", "wait", "--for=condition=Available", "deployment/web", "--timeout=60s")
+    time.sleep(12)  # two node-monitor periods: the controller has looked at the nodes again
+    pods = json.loads(cluster.kubectl("-n", "ready", "get", "pods", "-o", "json"))["items"]
+    assert pods
+    for pod in pods:
+        ready = [c for c in pod["status"]["conditions"] if c["type"] == "Ready"]
+        assert ready and ready[0]["status"] == "True"
