@@ -217,6 +217,25 @@ def node(name: str, *, gpus: int = 0, labels: dict[str, str] | None = None) -> d
     }
 
 
+def volumes(count: int = 12) -> list[dict[str, object]]:
+    """SIMULATED storage: pre-made PersistentVolumes without a class, which the real PV controller
+    binds to claims without one (there is no CSI driver, and kwok pods never mount anything)."""
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": f"e2e-pv-{n}"},
+            "spec": {
+                "capacity": {"storage": "100Gi"},
+                "accessModes": ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"],
+                "persistentVolumeReclaimPolicy": "Retain",
+                "hostPath": {"path": f"/e2e-pv-{n}"},
+            },
+        }
+        for n in range(count)
+    ]
+
+
 # --- processes ---------------------------------------------------------------------------------
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -351,7 +370,7 @@ class Cluster:
         )
         nodes = [node("cpu-0"), node("cpu-1"), node("gpu-0", gpus=8, labels=gpu_node_labels())]
         manifest = self.dir / "nodes.yaml"
-        manifest.write_text(yaml.safe_dump_all(nodes))
+        manifest.write_text(yaml.safe_dump_all([*nodes, *volumes()]))
         self.kubectl("apply", "-f", str(manifest))
         self.kubectl("wait", "--for=condition=Ready", "node", "--all", "--timeout=90s")
         return procs
