@@ -8,7 +8,7 @@ ifneq ($(wildcard ../shared/upstream),)
 export KUBEFORGE_MIRROR ?= $(abspath ../shared/upstream)
 endif
 
-.PHONY: setup test lint typecheck unit test-roles render check bench lock up down clean
+.PHONY: setup test lint typecheck unit test-roles render check bench lock up down clean e2e-tools e2e
 
 setup:  ## Create .venv (and .venv-checkov) with pinned dependencies
 	scripts/setup
@@ -16,8 +16,8 @@ setup:  ## Create .venv (and .venv-checkov) with pinned dependencies
 test: lint typecheck unit  ## The README's test command: lint, types, the whole pytest suite
 
 lint:
-	$(BIN)/ruff check kubeforge stacks policy tests benchmarks
-	$(BIN)/ruff format --check kubeforge stacks policy tests benchmarks
+	$(BIN)/ruff check kubeforge stacks policy tests benchmarks e2e
+	$(BIN)/ruff format --check kubeforge stacks policy tests benchmarks e2e
 	$(BIN)/lint-imports --no-cache  # the layer contract in pyproject.toml: no cycles, no upward imports
 	$(BIN)/vulture  # dead code (paths and allow-list in pyproject.toml)
 
@@ -43,6 +43,13 @@ check:  ## Check PROFILE's render
 
 bench:  ## Print every benchmark figure the README quotes
 	for b in benchmarks/[a-z]*.py; do $(BIN)/python $$b || exit 1; done
+
+e2e-tools:  ## Build the real tools of the e2e harness from e2e/tools/ (Go modules) into the tools cache
+	scripts/e2e-tools
+
+# The real control plane and the real Pulumi CLI (tests/e2e); make test skips these.
+e2e: e2e-tools  ## End-to-end proofs on a real control plane on loopback (issue 12)
+	KUBEFORGE_E2E=1 KUBEFORGE_E2E_TOOLS="$$(scripts/e2e-tools)" $(BIN)/pytest tests/e2e -n 0 -q -p no:cacheprovider
 
 up:  ## Laptop: kind cluster + pulumi up
 	scripts/kind-up

@@ -18,7 +18,7 @@ import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from kubeforge.k8s import KObj, labels_of, metadata_of, name_of, namespace_of
+from kubeforge.k8s import KObj, api_group, labels_of, metadata_of, name_of, namespace_of
 from kubeforge.names import TEAM_LABEL, TEAMS_COMPONENT
 from kubeforge.render.pipeline import Render
 from stacks.generated import GeneratedKey, generated_secrets
@@ -28,7 +28,10 @@ FIELD_MANAGER = "kubeforge"
 PULUMI_ANNOTATIONS = ("pulumi.com/patchFieldManager", "pulumi.com/waitFor")
 # The provider awaits Deployments, StatefulSets, DaemonSets, Jobs, CRDs and Services itself; it has no
 # built-in readiness for cert-manager kinds, so their gates (issued, ready) become a Ready-condition wait.
+# By group as well as kind: Knative's own networking.internal.knative.dev Certificate is issued by a
+# controller that is not in the render, so a Ready wait on it would time out Knative's wave.
 WAIT_FOR_READY = frozenset({"Certificate", "Issuer", "ClusterIssuer"})
+WAIT_FOR_READY_GROUP = "cert-manager.io"
 # Deleting these deletes user data (a CRD takes every custom resource with it, a Profile its namespace).
 STATEFUL_KINDS = frozenset({"CustomResourceDefinition", "PersistentVolumeClaim", "PersistentVolume"})
 
@@ -75,7 +78,7 @@ def applied(obj: KObj) -> KObj:
     meta = dict(metadata_of(obj))
     annotations = dict(meta.get("annotations") or {})
     annotations["pulumi.com/patchFieldManager"] = FIELD_MANAGER
-    if obj.get("kind") in WAIT_FOR_READY:
+    if obj.get("kind") in WAIT_FOR_READY and api_group(obj) == WAIT_FOR_READY_GROUP:
         annotations["pulumi.com/waitFor"] = "condition=Ready"
     meta["annotations"] = annotations
     out["metadata"] = meta

@@ -202,7 +202,8 @@ def test_skip_await_only_in_waves_without_gates_and_ready_waits_for_cert_manager
         for obj in reg.inputs["objs"]:
             annotations = obj["metadata"]["annotations"]
             assert annotations["pulumi.com/patchFieldManager"] == "kubeforge"
-            assert ("pulumi.com/waitFor" in annotations) == (obj["kind"] in WAIT_FOR_READY)
+            ready = obj["kind"] in WAIT_FOR_READY and obj["apiVersion"].startswith("cert-manager.io/")
+            assert ("pulumi.com/waitFor" in annotations) == ready
 
 
 # --- structure --------------------------------------------------------------------------------------------
