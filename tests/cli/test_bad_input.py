@@ -181,3 +181,24 @@ def test_fetch_mirror_missing_a_file(kubeforge: Run, upstream: Path, tmp_path: P
     src = lock.sources[key]
     assert line == f"error: source {key} ({src.repo}@{src.tag}): {path} is missing from the mirror"
     nothing_cached(tmp_path)
+
+
+# --- render --out ------------------------------------------------------------------------------------
+def test_render_out_root(kubeforge: Run, home: Path) -> None:
+    line = refused(kubeforge("render", "--out", "/", home=home))
+    assert line == "error: --out: cannot write to /: the file-system root is never a render folder"
+
+
+def test_render_out_a_checkout_keeps_it(kubeforge: Run, home: Path, tmp_path: Path) -> None:
+    checkout = tmp_path / "checkout"
+    write(checkout / "README.md", "mine\n")
+    line = refused(kubeforge("render", "--out", checkout, home=home))
+    assert line.startswith(f"error: --out: refusing to replace {checkout}: it is not empty and not a previous")
+    assert (checkout / "README.md").read_text() == "mine\n"
+    assert sorted(p.name for p in checkout.iterdir()) == ["README.md"]
+
+
+def test_render_out_an_existing_file(kubeforge: Run, home: Path, tmp_path: Path) -> None:
+    f = write(tmp_path / "f", "x")
+    line = refused(kubeforge("render", "--out", f, home=home))
+    assert line == f"error: --out: cannot write to {f}: it is a file, not a folder"
