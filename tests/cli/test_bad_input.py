@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from conftest import REPO, Result, Run
 
@@ -202,3 +205,56 @@ def test_render_out_an_existing_file(kubeforge: Run, home: Path, tmp_path: Path)
     f = write(tmp_path / "f", "x")
     line = refused(kubeforge("render", "--out", f, home=home))
     assert line == f"error: --out: cannot write to {f}: it is a file, not a folder"
+
+
+# --- a lock edited by hand, or stale against its release.yaml ------------------------------------------
+def home_with_own_manifests(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    shutil.copytree(REPO / "profiles", home / "profiles")
+    shutil.copytree(REPO / "manifests", home / "manifests")
+    return home
+
+
+def edit_lock(home: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    path = home / "manifests" / "26.03" / "lock.json"
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def test_hand_edited_kubernetes_min_is_refused(kubeforge: Run, tmp_path: Path) -> None:
+    home = home_with_own_manifests(tmp_path)
+    lock = edit_lock(home, lambda d: d["kubernetes"].update(min="1.20"))
+    o = write(tmp_path / "o.yaml", 'cluster:\n  kubernetes: "1.20"\n')
+    line = refused(kubeforge("spec", "show", "-f", o, home=home))
+    assert line == (
+        f"error: {lock}: kubernetes.min: '1.20' in the lock, '1.34' in release.yaml; "
+        "locks are generated, never edited: run `kubeforge lock --release 26.03`"
+    )
+
+
+def test_hand_edited_file_digest_is_refused(kubeforge: Run, tmp_path: Path) -> None:
+    home = home_with_own_manifests(tmp_path)
+
+    def change(d: dict[str, Any]) -> None:
+        files = d["sources"]["manifests"]["files"]
+        files[sorted(files)[0]] = "0" * 64
+
+    lock = edit_lock(home, change)
+    line = refused(kubeforge("render", "--out", tmp_path / "out", home=home))
+    assert line.startswith(f"error: {lock}: sources.manifests.tree: ")
+    assert "is not the digest of its files" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_lock_older_than_its_release_yaml_is_refused(kubeforge: Run, tmp_path: Path) -> None:
+    home = home_with_own_manifests(tmp_path)
+    definition = home / "manifests" / "26.03" / "release.yaml"
+    definition.write_text(
+        definition.read_text().replace("min: '1.34'", "min: '1.33'").replace('min: "1.34"', 'min: "1.33"')
+    )
+    line = refused(kubeforge("spec", "show", home=home))
+    lock = home / "manifests" / "26.03" / "lock.json"
+    assert line.startswith(f"error: {lock}: definition: the lock was made from a release.yaml with sha256 ")
+    assert line.endswith("run `kubeforge lock --release 26.03`")
