@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -258,3 +259,23 @@ def test_lock_older_than_its_release_yaml_is_refused(kubeforge: Run, tmp_path: P
     lock = home / "manifests" / "26.03" / "lock.json"
     assert line.startswith(f"error: {lock}: definition: the lock was made from a release.yaml with sha256 ")
     assert line.endswith("run `kubeforge lock --release 26.03`")
+
+
+# --- the cache changed after a fetch -----------------------------------------------------------------
+def test_render_and_check_refuse_a_cache_file_changed_after_fetch(
+    kubeforge: Run, upstream: Path, tmp_path: Path
+) -> None:
+    assert kubeforge("fetch", "--release", "26.03", "--mirror", upstream).rc == 0
+    lock = load_lock("26.03")
+    src = lock.sources["manifests"]
+    path = "common/dex/base/deployment.yaml"
+    assert path in src.files
+    cached = tmp_path / "private" / "cache" / "sources" / src.tree / path
+    cached.chmod(0o644)
+    cached.write_text(cached.read_text().replace("ghcr.io/dexidp/dex", "evil.example/dex"))
+    actual = hashlib.sha256(cached.read_bytes()).hexdigest()
+    expected = f"{path} sha256 mismatch: lock {src.files[path][:12]}… cache {actual[:12]}…"
+    for command in (["render", "--out", tmp_path / "out"], ["check"]):
+        line = refused(kubeforge(*command))
+        assert expected in line, command
+    assert not (tmp_path / "out").exists()
