@@ -18,6 +18,8 @@ test: lint typecheck unit  ## The README's test command: lint, types, the whole 
 lint:
 	$(BIN)/ruff check kubeforge stacks policy tests benchmarks
 	$(BIN)/ruff format --check kubeforge stacks policy tests benchmarks
+	$(BIN)/lint-imports --no-cache  # the layer contract in pyproject.toml: no cycles, no upward imports
+	$(BIN)/vulture  # dead code (paths and allow-list in pyproject.toml)
 
 typecheck:
 	$(BIN)/mypy

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kubeforge.fetch import fetch_release
 from kubeforge.k8s import KObj
+from kubeforge.paths import project_mirror
 from kubeforge.release.lockgen import mirror_roots
 from kubeforge.release.store import load_definition, load_lock
 from kubeforge.render.workspace import materialize
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def mirror() -> Path:
-    return Path(os.environ.get("KUBEFORGE_MIRROR", ROOT.parent / "shared" / "upstream"))
+    return project_mirror()
 
 
 def ensure_cache(release: str, cache: Path) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kubeforge.check.validate import validate_objects
+from kubeforge.paths import project_mirror
 
 COMPONENTS = (
     "applications/katib/upstream/installs/katib-with-kubeflow",
@@ -61,10 +61,7 @@ def main() -> int:
     parser.add_argument(
         "--mirror",
         type=Path,
-        default=Path(os.environ.get("KUBEFORGE_MIRROR") or Path(__file__).resolve().parents[2] / "shared" / "upstream")
-        / "kubeflow"
-        / "manifests"
-        / "26.03",
+        default=project_mirror() / "kubeflow" / "manifests" / "26.03",
     )
     parser.add_argument("--objects", type=int, default=5000)
     parser.add_argument("--k8s", default="1.34")

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kubeforge.fetch import fetch_release  # noqa: E402
+from kubeforge.paths import project_mirror  # noqa: E402
 from kubeforge.release.store import load_lock  # noqa: E402
 from stacks.config import StackConfig  # noqa: E402
 from stacks.mocked import run_mocked  # noqa: E402
@@ -35,9 +36,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kubeforge-bench-") as tmp:
         if "KUBEFORGE_CACHE" not in os.environ:
-            mirror = Path(
-                os.environ.get("KUBEFORGE_MIRROR") or Path(__file__).resolve().parents[2] / "shared" / "upstream"
-            )
+            mirror = project_mirror()
             os.environ["KUBEFORGE_CACHE"] = str(Path(tmp) / "cache")
             fetch_release(load_lock("26.03"), cache=Path(os.environ["KUBEFORGE_CACHE"]), mirror=mirror)
         os.environ.setdefault("KUBEFORGE_STATE", str(Path(tmp) / "state"))

@@ -9,7 +9,6 @@ reported apart; the timed part is everything that grows with teams.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -17,15 +16,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kubeforge.check.reachability import forbidden_flows, reachability_findings, required_flows
 from kubeforge.fetch import fetch_release
 from kubeforge.identity import FileSecretStore
+from kubeforge.paths import project_mirror
 from kubeforge.release.store import load_lock
 from kubeforge.render import render_platform
 from kubeforge.security import platform_security
 from kubeforge.spec.load import load_spec
 from kubeforge.spec.model import PlatformSpec
 from kubeforge.tenancy import team_objects
-from kubeforge.tenancy.flows import forbidden_flows, reachability_findings, required_flows
 
 
 def spec_with(n: int, base: PlatformSpec) -> PlatformSpec:
@@ -47,7 +47,7 @@ def main() -> int:
     parser.add_argument("--teams", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    mirror = Path(os.environ.get("KUBEFORGE_MIRROR", "../shared/upstream"))
+    mirror = project_mirror()
     base = load_spec("kind")
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp)
@@ -55,7 +55,7 @@ def main() -> int:
         t0 = time.perf_counter()
         render = render_platform(spec_with(0, base), cache=cache, secrets=FileSecretStore(cache / "secrets"))
         upstream_s = time.perf_counter() - t0
-    upstream = [o for o, c in zip(render.objects, render.component_of, strict=True) if c not in ("security", "teams")]
+    upstream = render.upstream_objects()
     print(f"upstream render (once, team-independent): {upstream_s:.2f} s, {len(upstream)} objects")
     per_team: list[float] = []
     for n in args.teams:
@@ -63,7 +63,7 @@ def main() -> int:
         runs: list[tuple[float, float, int, int]] = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            objects = [*upstream, *platform_security(spec, upstream), *team_objects(spec)]
+            objects = [*upstream, *platform_security(spec, upstream), *team_objects(spec, load_lock(spec.release))]
             t1 = time.perf_counter()
             findings = reachability_findings(spec, objects)
             t2 = time.perf_counter()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from kubeforge.names import COMPONENT_LABEL
 
 KObj = dict[str, Any]
 
@@ -41,23 +44,53 @@ def api_group(obj: KObj) -> str:
     return api_version.split("/")[0] if "/" in api_version else ""
 
 
+def metadata_of(obj: KObj) -> dict[str, Any]:
+    """The object's metadata, read-only ({} when absent or null)."""
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
 def ident(obj: KObj) -> str:
     """Stable identity: group/kind/namespace/name (namespace empty for cluster-scoped)."""
-    meta = obj.get("metadata") or {}
+    meta = metadata_of(obj)
     return f"{api_group(obj)}/{obj.get('kind', '')}/{meta.get('namespace', '') or ''}/{meta.get('name', '')}"
 
 
 def name_of(obj: KObj) -> str:
-    return str((obj.get("metadata") or {}).get("name", ""))
+    return str(metadata_of(obj).get("name", ""))
 
 
 def namespace_of(obj: KObj) -> str | None:
-    ns = (obj.get("metadata") or {}).get("namespace")
+    ns = metadata_of(obj).get("namespace")
     return str(ns) if ns else None
 
 
 def labels_of(obj: KObj) -> dict[str, str]:
-    return dict((obj.get("metadata") or {}).get("labels") or {})
+    """A copy of the object's labels."""
+    return dict(metadata_of(obj).get("labels") or {})
+
+
+def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    """A matchLabels selector over an object's labels: the empty selector selects everything, as in Kubernetes."""
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def annotations_of(obj: KObj) -> dict[str, str]:
+    """A copy of the object's annotations."""
+    return dict(metadata_of(obj).get("annotations") or {})
+
+
+def meta(name: str, namespace: str | None, component: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """Metadata of an object kubeforge authors: name, namespace, component label, then `labels`."""
+    out: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        out["namespace"] = namespace
+    out["labels"] = {COMPONENT_LABEL: component, **(labels or {})}
+    return out
+
+
+def obj(api_version: str, kind: str, metadata: dict[str, Any], **rest: object) -> KObj:
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **rest}
 
 
 POD_TEMPLATE_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"})
@@ -78,14 +111,21 @@ def pod_spec(obj: KObj) -> dict[str, Any] | None:
     return None
 
 
-def pod_template_labels(obj: KObj) -> dict[str, str]:
+def pod_template_metadata(obj: KObj) -> dict[str, Any]:
+    """The metadata a workload's pods get (a Pod's own), read-only; {} for objects without pods."""
     kind = obj.get("kind")
     spec = obj.get("spec") or {}
     if kind == "Pod":
-        return labels_of(obj)
+        return metadata_of(obj)
     if kind in POD_TEMPLATE_KINDS:
-        return dict(((spec.get("template") or {}).get("metadata") or {}).get("labels") or {})
-    if kind == "CronJob":
+        tmpl = spec.get("template") or {}
+    elif kind == "CronJob":
         tmpl = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
-        return dict((tmpl.get("metadata") or {}).get("labels") or {})
-    return {}
+    else:
+        return {}
+    meta = tmpl.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def pod_template_labels(obj: KObj) -> dict[str, str]:
+    return dict(pod_template_metadata(obj).get("labels") or {})

@@ -27,6 +27,11 @@ def mirror_dir() -> Path | None:
     return Path(value) if value else None
 
 
+def project_mirror() -> Path:
+    """The mirror the tests and benchmarks read: KUBEFORGE_MIRROR, else the CI's, beside the checkout."""
+    return mirror_dir() or PROJECT_ROOT.parent / "shared" / "upstream"
+
+
 def state_dir() -> Path:
     """Generated secrets kept between renders: KUBEFORGE_STATE, else $XDG_STATE_HOME/kubeforge."""
     explicit = os.environ.get("KUBEFORGE_STATE")

@@ -21,7 +21,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from kubeforge.k8s import KObj, ident
+from kubeforge.k8s import KObj, annotations_of, ident
 from kubeforge.policy import RULES, PolicyContext, Rule
 
 CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup"
@@ -80,7 +80,7 @@ def _field_manager(args: ResourceValidationArgs, report_violation: ReportViolati
     if args.resource_type != CONFIG_GROUP:
         return
     for obj in objects_of(args.resource_type, args.props):
-        annotations = (obj.get("metadata") or {}).get("annotations") or {}
+        annotations = annotations_of(obj)
         if annotations.get("pulumi.com/patchFieldManager") != FIELD_MANAGER:
             report_violation(f"{ident(obj)}: not applied with field manager {FIELD_MANAGER}", None)
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from kubeforge.k8s import KObj, name_of, namespace_of
+from kubeforge.k8s import KObj, annotations_of, name_of, namespace_of
+from kubeforge.names import GENERATED_SECRET_ANNOTATION
 
-GENERATED = "kubeforge.io/generated-secret"
 BCRYPT = "bcrypt"
 _ENTRY = re.compile(r"^\s*([-._A-Za-z0-9]+)\s*=\s*([-._@A-Za-z0-9]+)(?:/(bcrypt))?\s*$")
 DEX_NAMESPACE = "auth"
@@ -58,7 +58,7 @@ def parse_annotation(value: str, where: str) -> dict[str, GeneratedKey]:
             continue
         m = _ENTRY.match(entry)
         if m is None:
-            raise ValueError(f"{where}: {GENERATED} entry {entry!r} is not <key>=<value id>[/bcrypt]")
+            raise ValueError(f"{where}: {GENERATED_SECRET_ANNOTATION} entry {entry!r} is not <key>=<value id>[/bcrypt]")
         out[m.group(1)] = GeneratedKey(m.group(2), m.group(3) == BCRYPT)
     return out
 
@@ -106,7 +106,7 @@ def generated_secrets(objects: list[KObj]) -> dict[int, dict[str, GeneratedKey]]
         if obj.get("kind") != "Secret" or obj.get("apiVersion") != "v1":
             continue
         where = f"Secret {namespace_of(obj)}/{name_of(obj)}"
-        annotation = ((obj.get("metadata") or {}).get("annotations") or {}).get(GENERATED)
+        annotation = annotations_of(obj).get(GENERATED_SECRET_ANNOTATION)
         keys = parse_annotation(str(annotation), where) if annotation else {}
         if (namespace_of(obj), name_of(obj)) == (DEX_NAMESPACE, DEX_PASSWORDS_SECRET):
             keys = {**_dex_passwords(obj, dex_users), **keys}

@@ -18,14 +18,13 @@ import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from kubeforge.k8s import KObj, labels_of, name_of, namespace_of
+from kubeforge.k8s import KObj, labels_of, metadata_of, name_of, namespace_of
+from kubeforge.names import TEAM_LABEL, TEAMS_COMPONENT
 from kubeforge.render.pipeline import Render
 from stacks.generated import GeneratedKey, generated_secrets
 
 CLUSTER_BASE = ("cert-manager", "istio", "dex", "oauth2-proxy")
-TEAMS = "teams"
 FIELD_MANAGER = "kubeforge"
-TEAM_LABEL = "kubeforge.io/team"
 PULUMI_ANNOTATIONS = ("pulumi.com/patchFieldManager", "pulumi.com/waitFor")
 # The provider awaits Deployments, StatefulSets, DaemonSets, Jobs, CRDs and Services itself; it has no
 # built-in readiness for cert-manager kinds, so their gates (issued, ready) become a Ready-condition wait.
@@ -69,14 +68,11 @@ class Plan:
     team_namespaces: dict[str, list[str]]
     versions: dict[str, str]
 
-    def by_name(self) -> dict[str, Node]:
-        return {n.name: n for n in self.nodes}
-
 
 def applied(obj: KObj) -> KObj:
     """The object as the stack applies it: kubeforge's field manager, and a Ready wait where a gate needs one."""
     out = copy.copy(obj)
-    meta = dict(obj.get("metadata") or {})
+    meta = dict(metadata_of(obj))
     annotations = dict(meta.get("annotations") or {})
     annotations["pulumi.com/patchFieldManager"] = FIELD_MANAGER
     if obj.get("kind") in WAIT_FOR_READY:
@@ -89,7 +85,7 @@ def applied(obj: KObj) -> KObj:
 def without_pulumi_annotations(obj: KObj) -> KObj:
     """Inverse of applied() for comparisons: the rendered object."""
     out = copy.copy(obj)
-    meta = dict(obj.get("metadata") or {})
+    meta = dict(metadata_of(obj))
     annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in PULUMI_ANNOTATIONS}
     if annotations:
         meta["annotations"] = annotations
@@ -137,7 +133,7 @@ def plan_stack(render: Render, objects: list[KObj] | None = None) -> Plan:
     owners: dict[str, Owner] = {}
     team_of_obj: list[str | None] = []
     for obj, comp in zip(objects, render.component_of, strict=True):
-        team_of_obj.append(team_of(obj, teams) if comp == TEAMS else None)
+        team_of_obj.append(team_of(obj, teams) if comp == TEAMS_COMPONENT else None)
     team_ns = {ns for i, t in enumerate(team_of_obj) if t for ns in _namespaces(objects[i])}
     keep_ns = team_ns | {
         ns for obj in objects if obj.get("kind") in STATEFUL_KINDS | {"StatefulSet"} if (ns := namespace_of(obj))
@@ -176,7 +172,7 @@ def plan_stack(render: Render, objects: list[KObj] | None = None) -> Plan:
         buckets[(owner.key, comp, wave, _retained(obj, keep_ns), team)].append(i)
 
     for (owner_key, comp, wave, retained, team), idx in buckets.items():
-        prefix = f"{TEAMS}-{team}" if team else comp
+        prefix = f"{TEAMS_COMPONENT}-{team}" if team else comp
         nodes.append(
             Node(
                 name=f"{prefix}-w{wave:02d}" + ("-retained" if retained else ""),

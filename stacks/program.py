@@ -44,11 +44,6 @@ def default_renderer(spec: PlatformSpec) -> Render:
     return render_platform(spec, cache=cache_dir(), secrets=PendingPasswordStore())
 
 
-def applied_objects(spec: PlatformSpec, render: Render) -> list[KObj]:
-    """Exactly the render: the engine already makes kind's ingress the NodePort the kind config maps."""
-    return render.objects
-
-
 def dashboard_url(spec: PlatformSpec) -> str:
     scheme = "http" if spec.ingress.tls.mode == "none" else "https"
     port = spec.ingress.port
@@ -130,7 +125,7 @@ def _group(
 def deploy(cfg: StackConfig, renderer: Renderer = default_renderer) -> Deployed:
     spec = load_spec(cfg.profile, extra=cfg.spec)
     render = renderer(spec)
-    objects = applied_objects(spec, render)
+    objects = render.objects
     plan = plan_stack(render, objects)
     context, kubeconfig = kube_target(cfg, spec.cluster.context, spec.cluster.kubeconfig)
     provider = k8s.Provider(

@@ -19,9 +19,9 @@ from typing import Any
 
 import yaml
 
-from kubeforge.check.findings import Finding, json_path
 from kubeforge.errors import BadInput, KubeforgeError
-from kubeforge.k8s import KObj, ident
+from kubeforge.findings import Finding, json_path
+from kubeforge.k8s import KObj, annotations_of, ident
 
 ENV_CHECKOV = "KUBEFORGE_CHECKOV"
 DEFAULT_CHECKOV = Path(".venv-checkov/bin/checkov")
@@ -169,7 +169,7 @@ def suppression_findings(objects: Iterable[KObj]) -> list[Finding]:
     """Every `checkov.io/skipN` annotation must read `CKV_K8S_<n>=<reason>` with a non-empty reason."""
     out = []
     for obj in objects:
-        annotations = (obj.get("metadata") or {}).get("annotations") or {}
+        annotations = annotations_of(obj)
         for key, value in annotations.items():
             if "checkov.io/skip" not in key and "bridgecrew.io/skip" not in key and "cortex.io/skip" not in key:
                 continue

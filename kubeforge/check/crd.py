@@ -16,9 +16,9 @@ import jsonschema
 from jsonschema.exceptions import ValidationError
 
 from kubeforge.check.fastcheck import Check, Compiler
-from kubeforge.check.findings import Finding, json_path
 from kubeforge.check.report import error_findings
 from kubeforge.check.schema import split_api_version
+from kubeforge.findings import Finding, json_path
 from kubeforge.k8s import KObj, ident
 
 RULE_CRD = "schema/crd"

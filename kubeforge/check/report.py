@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from kubeforge.check.findings import Finding, Severity, json_path
+from kubeforge.findings import Finding, Severity, json_path
 
 # A type error on a whole container dict would otherwise print the dict: keep messages one line.
 MAX_MESSAGE = 300

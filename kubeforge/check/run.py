@@ -7,11 +7,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeforge.check.findings import Finding, has_errors
+from kubeforge.check.reachability import reachability_findings
 from kubeforge.check.validate import validate_objects
+from kubeforge.findings import Finding, has_errors
 from kubeforge.policy import PolicyContext, evaluate
 from kubeforge.render import Render
-from kubeforge.tenancy.flows import reachability_findings
 
 
 @dataclass

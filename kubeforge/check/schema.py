@@ -18,9 +18,9 @@ import kubernetes_validate
 from referencing import Registry, Resource
 
 from kubeforge.check.fastcheck import Check, Compiler
-from kubeforge.check.findings import Finding
 from kubeforge.check.report import error_findings
 from kubeforge.errors import BadInput
+from kubeforge.findings import Finding
 from kubeforge.k8s import KObj, ident
 
 RULE_OPENAPI = "schema/openapi"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kubeforge.check.crd import CRDIndex
-from kubeforge.check.findings import Finding
 from kubeforge.check.schema import OpenAPISchemas, openapi_schemas, split_api_version
+from kubeforge.findings import Finding
 from kubeforge.k8s import KObj, ident
 
 RULE_UNKNOWN_KIND = "schema/unknown-kind"

@@ -10,6 +10,7 @@ import typer
 
 from kubeforge.cli.output import Output, console, print_json, print_table
 from kubeforge.errors import BadInput
+from kubeforge.files import write_atomic
 from kubeforge.paths import cache_dir, mirror_dir
 from kubeforge.release.lockgen import generate, mirror_roots
 from kubeforge.release.store import (
@@ -19,7 +20,6 @@ from kubeforge.release.store import (
     lock_json,
     lock_path,
     releases,
-    write_atomic,
 )
 
 RELEASE = typer.Option(None, "--release", "-r", help="Release key (default: every release).")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from kubeforge.cli.output import Output, console, err_console, print_json, print_table
 from kubeforge.cli.spec import OVERRIDES, PROFILE
+from kubeforge.identity import FileSecretStore
 from kubeforge.paths import cache_dir
 from kubeforge.render import Render, render_platform
 from kubeforge.render.extensions import default_secret_store
@@ -16,12 +16,12 @@ from kubeforge.render.output import check_writable, write_render
 from kubeforge.spec import PlatformSpec, load_spec
 
 
-def secret_store(spec: PlatformSpec) -> Any:
+def secret_store(spec: PlatformSpec) -> FileSecretStore:
     """The identity layer's store of generated secrets (kept so the CLI can show new passwords once)."""
     return default_secret_store(spec.cluster.name)
 
 
-def render_spec(spec: PlatformSpec, *, quiet: bool = False) -> tuple[Render, Any]:
+def render_spec(spec: PlatformSpec, *, quiet: bool = False) -> tuple[Render, FileSecretStore]:
     secrets = secret_store(spec)
     with err_console.status("rendering", spinner="dots") as status:
 
@@ -34,8 +34,8 @@ def render_spec(spec: PlatformSpec, *, quiet: bool = False) -> tuple[Render, Any
     return render, secrets
 
 
-def announce_new_passwords(secrets: Any) -> None:
-    for email, password in sorted((getattr(secrets, "new_passwords", None) or {}).items()):
+def announce_new_passwords(secrets: FileSecretStore) -> None:
+    for email, password in sorted(secrets.new_passwords.items()):
         err_console.print(
             f"[bold yellow]Dex password for {email} (shown once, only its bcrypt hash is kept): {password}[/]",
             highlight=False,

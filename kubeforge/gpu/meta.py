@@ -1,20 +1,15 @@
-"""Small object builders shared by the GPU modules."""
+"""Metadata of the GPU layer's objects: the component label plus the device plugin's app name."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from kubeforge import k8s
 from kubeforge.gpu.names import APP
-from kubeforge.k8s import KObj
 
 COMPONENT = "gpu"
+obj = k8s.obj
 
 
-def meta(name: str, namespace: str | None = None, labels: dict[str, str] | None = None) -> dict[str, object]:
-    out: dict[str, object] = {"name": name}
-    if namespace is not None:
-        out["namespace"] = namespace
-    out["labels"] = {"app.kubernetes.io/name": APP, "app.kubernetes.io/component": COMPONENT, **(labels or {})}
-    return out
-
-
-def obj(api_version: str, kind: str, metadata: dict[str, object], **rest: object) -> KObj:
-    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **rest}
+def meta(name: str, namespace: str | None = None, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    return k8s.meta(name, namespace, COMPONENT, {"app.kubernetes.io/name": APP, **(labels or {})})

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
-from typing import Protocol
 
 import bcrypt
 
+from kubeforge.files import write_atomic
+from kubeforge.secrets.store import SecretStore
+
+__all__ = ["FileSecretStore", "SecretStore"]
+
 BCRYPT_ROUNDS = 12
-
-
-class SecretStore(Protocol):
-    def kind_password_hash(self, email: str) -> str:
-        """The bcrypt hash of `email`'s password; the same on every render."""
-        ...
-
-    def generated(self, value_id: str) -> str:
-        """A random value generated once per install for `value_id`; the same on every render."""
-        ...
 
 
 class FileSecretStore:
@@ -38,13 +31,8 @@ class FileSecretStore:
         return {str(k): str(v) for k, v in data.items()}
 
     def _save(self, data: dict[str, str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.path.with_suffix(".tmp")
-        # Created 0600 before any byte is written: the hash never sits world-readable.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-        os.replace(tmp, self.path)
+        # The temporary file is 0600 before any byte is written: the hash never sits world-readable.
+        write_atomic(self.path, json.dumps(data, indent=2, sort_keys=True), mode=0o600, dir_mode=0o700)
 
     def kind_password_hash(self, email: str) -> str:
         data = self._load()
@@ -61,10 +49,5 @@ class FileSecretStore:
         data: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
         if value_id not in data:
             data[value_id] = secrets.token_hex(16)  # 32 characters: valid as an oauth2-proxy cookie secret
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = path.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2, sort_keys=True)
-            os.replace(tmp, path)
+            write_atomic(path, json.dumps(data, indent=2, sort_keys=True), mode=0o600, dir_mode=0o700)
         return data[value_id]

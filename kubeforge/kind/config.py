@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from kubeforge.k8s import KObj
+from kubeforge.k8s import KObj, metadata_of
 from kubeforge.release.model import Lock
 from kubeforge.spec.model import PlatformSpec
 
@@ -72,7 +72,7 @@ def kind_ingress_patch(objects: list[KObj]) -> list[KObj]:
     """
     out: list[KObj] = []
     for obj in objects:
-        meta = obj.get("metadata") or {}
+        meta = metadata_of(obj)
         if (
             obj.get("kind") == "Service"
             and meta.get("name") == INGRESS_SERVICE

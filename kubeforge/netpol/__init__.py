@@ -3,11 +3,10 @@
 from kubeforge.netpol.endpoints import Endpoint, IPEndpoint, NamedPort, PodEndpoint, pod_classes
 from kubeforge.netpol.flows import Flow, FlowResult, FlowSide, check_flow, check_flows
 from kubeforge.netpol.labels import LabelSelector
-from kubeforge.netpol.network import NAMESPACE_NAME_LABEL, Network, Verdict
+from kubeforge.netpol.network import Network, Verdict
 from kubeforge.netpol.policy import Policy, parse_policy
 
 __all__ = [
-    "NAMESPACE_NAME_LABEL",
     "Endpoint",
     "Flow",
     "FlowResult",

@@ -32,12 +32,11 @@ from typing import Any
 
 from kubeforge.errors import BadInput
 from kubeforge.k8s import KObj, labels_of, name_of
+from kubeforge.names import NAMESPACE_NAME_LABEL
 from kubeforge.netpol.endpoints import PROTOCOLS, Endpoint, PodEndpoint, pod_classes
 from kubeforge.netpol.ipblock import IPNetwork, covers_all
 from kubeforge.netpol.labels import LabelSelector
 from kubeforge.netpol.policy import EGRESS, INGRESS, Peer, Policy, parse_policy
-
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,6 @@ class Policy:
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()
 
-    def selects(self, pod: PodEndpoint) -> bool:
-        return pod.namespace == self.namespace and self.pod_selector.matches(pod.labels)
-
     def rules(self, direction: str) -> tuple[Rule, ...]:
         return self.ingress if direction == INGRESS else self.egress
 

@@ -13,11 +13,9 @@ from typing import Any
 
 import yaml
 
-from kubeforge.check.findings import Finding, Severity
-from kubeforge.k8s import KObj, ident, labels_of, name_of, namespace_of, pod_spec
-
-TEAM_LABEL = "kubeforge.io/team"
-GENERATED_SECRET = "kubeforge.io/generated-secret"
+from kubeforge.findings import Finding, Severity
+from kubeforge.k8s import KObj, annotations_of, ident, labels_of, name_of, namespace_of, pod_spec
+from kubeforge.names import GENERATED_SECRET_ANNOTATION, TEAM_LABEL
 
 
 @dataclass(frozen=True)
@@ -168,7 +166,7 @@ def plaintext_secrets(objects: list[KObj], ctx: PolicyContext) -> Iterable[tuple
     if ctx.kind:
         return
     for obj in objects:
-        if obj.get("kind") != "Secret" or ((obj.get("metadata") or {}).get("annotations") or {}).get(GENERATED_SECRET):
+        if obj.get("kind") != "Secret" or annotations_of(obj).get(GENERATED_SECRET_ANNOTATION):
             continue
         if obj.get("data") or obj.get("stringData"):
             yield obj, "literal secret values in the render (generate them per install or reference an external store)"

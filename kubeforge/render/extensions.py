@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from kubeforge.gpu import gpu_objects
 from kubeforge.identity import FileSecretStore
 from kubeforge.k8s import KObj
+from kubeforge.names import SECURITY_COMPONENT, TEAMS_COMPONENT
 from kubeforge.paths import state_dir
+from kubeforge.release.model import Lock
 from kubeforge.security import platform_security
 from kubeforge.spec.model import PlatformSpec
 from kubeforge.tenancy import team_objects
@@ -16,17 +18,17 @@ from kubeforge.tenancy import team_objects
 
 @dataclass(frozen=True)
 class Addition:
-    """A component kubeforge authors itself, appended after the upstream components."""
+    """A component kubeforge authors itself, built from the spec, the lock and the upstream objects."""
 
     name: str
     version: str
-    build: Callable[[PlatformSpec, list[KObj]], list[KObj]]
+    build: Callable[[PlatformSpec, Lock, list[KObj]], list[KObj]]
 
 
 ADDITIONS = (
-    Addition("security", "kubeforge", platform_security),
-    Addition("teams", "kubeforge", lambda spec, _objects: team_objects(spec)),
-    Addition("gpu", "kubeforge", gpu_objects),
+    Addition(SECURITY_COMPONENT, "kubeforge", lambda spec, _lock, objects: platform_security(spec, objects)),
+    Addition(TEAMS_COMPONENT, "kubeforge", lambda spec, lock, _objects: team_objects(spec, lock)),
+    Addition("gpu", "kubeforge", lambda spec, _lock, objects: gpu_objects(spec, objects)),
 )
 
 

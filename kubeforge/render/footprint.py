@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kubeforge.k8s import KObj, labels_of, namespace_of, pod_spec, pod_template_labels
+from kubeforge.k8s import KObj, labels_of, name_of, namespace_of, pod_spec, pod_template_labels, pod_template_metadata
 from kubeforge.render.transforms.sizing import SIDECAR_ANNOTATIONS, container_requests
 from kubeforge.spec.quantity import parse_quantity
 
@@ -32,7 +32,7 @@ class Footprint:
 
 def _injector_default(objects: list[KObj]) -> tuple[Decimal, Decimal]:
     for obj in objects:
-        if obj.get("kind") == "ConfigMap" and (obj.get("metadata") or {}).get("name") == "istio-sidecar-injector":
+        if obj.get("kind") == "ConfigMap" and name_of(obj) == "istio-sidecar-injector":
             values = json.loads((obj.get("data") or {}).get("values", "{}"))
             req = (((values.get("global") or {}).get("proxy") or {}).get("resources") or {}).get("requests") or {}
             if req:
@@ -46,14 +46,14 @@ def _injected(obj: KObj, ns_labels: dict[str, dict[str, str]]) -> bool:
         return False
     if labels.get("sidecar.istio.io/inject") == "true":
         return True
-    annotations = (((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("annotations") or {}
+    annotations = pod_template_metadata(obj).get("annotations") or {}
     if annotations.get("sidecar.istio.io/inject") == "false" or "inject.istio.io/templates" in annotations:
         return False  # gateways run the proxy as their main container, already counted
     return ns_labels.get(namespace_of(obj) or "", {}).get("istio-injection") == "enabled"
 
 
 def footprint(objects: list[KObj]) -> Footprint:
-    ns_labels = {str(o["metadata"]["name"]): labels_of(o) for o in objects if o.get("kind") == "Namespace"}
+    ns_labels = {name_of(o): labels_of(o) for o in objects if o.get("kind") == "Namespace"}
     default_cpu, default_mem = _injector_default(objects)
     total = Footprint()
     for obj in objects:
@@ -70,7 +70,7 @@ def footprint(objects: list[KObj]) -> Footprint:
             c_cpu, c_mem = container_requests(c.get("resources") or {})
             cpu, mem = max(cpu, c_cpu), max(mem, c_mem)
         if _injected(obj, ns_labels):
-            annotations = ((obj.get("spec") or {}).get("template") or {}).get("metadata", {}).get("annotations") or {}
+            annotations = pod_template_metadata(obj).get("annotations") or {}
             s_cpu = annotations.get(SIDECAR_ANNOTATIONS[("requests", "cpu")])
             s_mem = annotations.get(SIDECAR_ANNOTATIONS[("requests", "memory")])
             cpu += parse_quantity(s_cpu) if s_cpu else default_cpu

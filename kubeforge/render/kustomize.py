@@ -7,13 +7,13 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from kubeforge.errors import RenderFailed
+from kubeforge.files import write_atomic
 from kubeforge.k8s import KObj
 from kubeforge.release.model import Lock
 from kubeforge.render.yamlio import load_stream
@@ -112,9 +112,5 @@ def _read_cache(cache: Path, key: str) -> list[KObj] | None:
 
 
 def _write_cache(cache: Path, key: str, objects: list[KObj]) -> None:
-    path = _cache_file(cache, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(objects, separators=(",", ":")))  # dumps uses the C encoder; dump does not
-    os.replace(tmp, path)
+    # dumps uses the C encoder; dump does not
+    write_atomic(_cache_file(cache, key), json.dumps(objects, separators=(",", ":")), mode=0o600)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kubeforge.errors import BadInput
-from kubeforge.k8s import KObj
+from kubeforge.k8s import KObj, metadata_of
 from kubeforge.release.model import Lock
 from kubeforge.spec.model import PlatformSpec
 
@@ -38,7 +38,7 @@ _RANK = {kind: n for n, kind in enumerate(KIND_ORDER)}
 
 
 def object_sort_key(obj: KObj) -> tuple[int, str, str, str, str]:
-    meta = obj.get("metadata") or {}
+    meta = metadata_of(obj)
     kind = str(obj.get("kind", ""))
     return (
         _RANK.get(kind, len(KIND_ORDER)),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kubeforge.errors import BadInput
+from kubeforge.files import write_atomic
 from kubeforge.k8s import ident
 from kubeforge.render.footprint import footprint
 from kubeforge.render.pipeline import Render
@@ -104,11 +105,7 @@ def _yaml(objects: list[dict[str, Any]]) -> str:
     except OSError:
         pass
     text = dump_stream(objects)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    write_atomic(path, text, mode=0o600)
     return text
 
 

@@ -17,7 +17,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeforge.k8s import POD_TEMPLATE_KINDS, KObj, api_group, labels_of, namespace_of, pod_spec, pod_template_labels
+from kubeforge.k8s import (
+    POD_TEMPLATE_KINDS,
+    KObj,
+    api_group,
+    labels_of,
+    metadata_of,
+    name_of,
+    namespace_of,
+    pod_spec,
+    pod_template_labels,
+)
+from kubeforge.names import NAMESPACE_NAME_LABEL
 from kubeforge.netpol.labels import LabelSelector
 
 WORKLOAD_KINDS = POD_TEMPLATE_KINDS | {"CronJob", "Pod"}
@@ -56,6 +67,18 @@ class WavePlan:
     admission: list[tuple[int, int]]  # (object, webhook configuration) edges kept
     broken: list[str]  # admission edges dropped to break a cycle, for plan.json
 
+    def reordered(self, order: list[int]) -> WavePlan:
+        """The same plan for the objects listed in `order` (new position n holds old object order[n])."""
+        new = {old: n for n, old in enumerate(order)}
+        waves = [Wave(w.index, w.name, w.gates, sorted(new[m] for m in w.members)) for w in self.waves]
+        return WavePlan(
+            waves=waves,
+            wave_of=[self.wave_of[old] for old in order],
+            webhook_backends={new[b] for b in self.webhook_backends},
+            admission=[(new[a], new[b]) for a, b in self.admission],
+            broken=self.broken,
+        )
+
 
 def _plural(kind: str) -> str:
     low = kind.lower()
@@ -80,8 +103,7 @@ class _Index:
         self.by_resource: dict[str, list[int]] = defaultdict(list)
         for i, obj in enumerate(objects):
             kind = str(obj.get("kind", ""))
-            meta = obj.get("metadata") or {}
-            name = str(meta.get("name", ""))
+            name = name_of(obj)
             ns = namespace_of(obj) or ""
             if kind == "CustomResourceDefinition":
                 spec = obj.get("spec") or {}
@@ -90,7 +112,7 @@ class _Index:
                 self.plural[(str(spec.get("group", "")), str(names.get("kind", "")))] = str(names.get("plural", ""))
             elif kind == "Namespace":
                 self.namespaces[name] = i
-                self.ns_labels[name] = {**labels_of(obj), "kubernetes.io/metadata.name": name}
+                self.ns_labels[name] = {**labels_of(obj), NAMESPACE_NAME_LABEL: name}
             elif kind == "Service":
                 self.services[(ns, name)] = i
             elif kind in WORKLOAD_KINDS:
@@ -109,7 +131,7 @@ class _Index:
         return group, self.plural.get((group, kind)) or _plural(kind)
 
     def namespace_labels(self, ns: str) -> dict[str, str]:
-        return self.ns_labels.get(ns) or {"kubernetes.io/metadata.name": ns}
+        return self.ns_labels.get(ns) or {NAMESPACE_NAME_LABEL: ns}
 
 
 def _backends(index: _Index, hook: KObj) -> set[int]:
@@ -262,7 +284,7 @@ def _longest_paths(objects: list[KObj], deps: list[list[tuple[int, bool]]]) -> t
 
 
 def _name(obj: KObj) -> str:
-    meta = obj.get("metadata") or {}
+    meta = metadata_of(obj)
     ns = meta.get("namespace")
     return f"{obj.get('kind')}/{ns + '/' if ns else ''}{meta.get('name')}"
 

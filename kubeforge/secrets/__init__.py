@@ -1,5 +1,6 @@
 """Secrets that upstream ships as literals (the same on every install) become generated per install."""
 
-from kubeforge.secrets.generate import GENERATED, GENERATED_SECRET, generate_secrets, parse_annotation
+from kubeforge.secrets.generate import GENERATED, generate_secrets
+from kubeforge.secrets.store import SecretStore
 
-__all__ = ["GENERATED", "GENERATED_SECRET", "generate_secrets", "parse_annotation"]
+__all__ = ["GENERATED", "SecretStore", "generate_secrets"]

@@ -12,12 +12,10 @@ from __future__ import annotations
 import base64
 import fnmatch
 from dataclasses import dataclass
-from typing import Any
 
-from kubeforge.k8s import KObj, name_of, namespace_of, pod_spec
-
-GENERATED_SECRET = "kubeforge.io/generated-secret"
-FILL = "kubeforge.io/fill"  # the tenancy layer's marker on each team's artifact-store Secret
+from kubeforge.k8s import KObj, annotations_of, name_of, namespace_of, pod_spec
+from kubeforge.names import FILL_ANNOTATION, GENERATED_SECRET_ANNOTATION
+from kubeforge.secrets.store import SecretStore
 
 
 @dataclass(frozen=True)
@@ -47,19 +45,8 @@ GENERATED: tuple[Generated, ...] = (
 TEAM_ARTIFACT = (("accesskey", "kfp-s3-access-key"), ("secretkey", "kfp-s3-secret-key"))
 
 
-def parse_annotation(value: str) -> dict[str, str]:
-    """`key=value-id,...` -> {key: value id}."""
-    out = {}
-    for part in value.split(","):
-        key, _, value_id = part.partition("=")
-        if key and value_id:
-            out[key.strip()] = value_id.strip()
-    return out
-
-
 def _keys_for(obj: KObj) -> tuple[tuple[str, str], ...]:
-    meta = obj.get("metadata") or {}
-    if FILL in (meta.get("annotations") or {}):
+    if FILL_ANNOTATION in annotations_of(obj):
         return TEAM_ARTIFACT
     for entry in GENERATED:
         if namespace_of(obj) == entry.namespace and fnmatch.fnmatchcase(name_of(obj), entry.name):
@@ -67,7 +54,7 @@ def _keys_for(obj: KObj) -> tuple[tuple[str, str], ...]:
     return ()
 
 
-def generate_secrets(objects: list[KObj], *, kind: bool, store: Any) -> list[KObj]:
+def generate_secrets(objects: list[KObj], *, kind: bool, store: SecretStore | None) -> list[KObj]:
     for obj in objects:
         if obj.get("kind") == "Secret":
             keys = _keys_for(obj)
@@ -78,7 +65,7 @@ def generate_secrets(objects: list[KObj], *, kind: bool, store: Any) -> list[KOb
     return objects
 
 
-def _generate(obj: KObj, keys: tuple[tuple[str, str], ...], *, kind: bool, store: Any) -> None:
+def _generate(obj: KObj, keys: tuple[tuple[str, str], ...], *, kind: bool, store: SecretStore | None) -> None:
     data = dict(obj.get("data") or {})
     string_data = obj.pop("stringData", None) or {}
     for key, value in string_data.items():  # one representation: data, base64
@@ -94,8 +81,8 @@ def _generate(obj: KObj, keys: tuple[tuple[str, str], ...], *, kind: bool, store
         obj.pop("data", None)
     meta = obj.setdefault("metadata", {})
     annotations = meta.get("annotations") or {}
-    annotations.pop(FILL, None)
-    annotations[GENERATED_SECRET] = ",".join(f"{k}={v}" for k, v in keys)
+    annotations.pop(FILL_ANNOTATION, None)
+    annotations[GENERATED_SECRET_ANNOTATION] = ",".join(f"{k}={v}" for k, v in keys)
     meta["annotations"] = annotations
 
 

@@ -4,12 +4,13 @@ namespace, with exactly the allows derived from the rendered objects (see `allow
 from __future__ import annotations
 
 from kubeforge.k8s import KObj
-from kubeforge.security.allows import COMPONENT_FLOWS, Allow, Side, platform_allows
+from kubeforge.names import PLATFORM_NAMESPACES
+from kubeforge.security.allows import platform_allows
+from kubeforge.security.declared import COMPONENT_FLOWS, Allow, Side
 from kubeforge.security.inventory import Inventory
 from kubeforge.security.netpols import allow_policies, default_deny
 from kubeforge.security.permissive import PERMISSIVE_PORTS, PermissivePort, mesh_strict, permissive_objects
 from kubeforge.spec.model import PlatformSpec
-from kubeforge.tenancy.platform import PLATFORM_NAMESPACES
 
 __all__ = [
     "COMPONENT_FLOWS",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kubeforge.k8s import KObj, labels_of, name_of, namespace_of, pod_spec, pod_template_labels
+from kubeforge.k8s import KObj, labels_of, name_of, namespace_of, pod_spec, pod_template_labels, selects
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,6 @@ class Backend:
     namespace: str
     pods: dict[str, str] = field(hash=False)
     port: int
-
-
-def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
-    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
 class Inventory:
@@ -54,7 +50,7 @@ class Inventory:
                 self.workloads.setdefault(ns, []).append(wl)
 
     def pods(self, namespace: str, selector: dict[str, str] | None = None) -> list[Workload]:
-        return [w for w in self.workloads.get(namespace, []) if selector is None or _matches(selector, w.labels)]
+        return [w for w in self.workloads.get(namespace, []) if selects(selector or {}, w.labels)]
 
     def backend(self, namespace: str, service: str, port: int | None = None) -> Backend | None:
         """The pods and container port behind `service`:`port` (None: its only port), or None."""

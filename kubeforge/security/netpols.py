@@ -3,9 +3,9 @@ destination side and one egress policy on the source side of each Allow that tou
 
 from __future__ import annotations
 
-from kubeforge.k8s import KObj
-from kubeforge.security.allows import ANYWHERE, TEAMS, Allow, Side
-from kubeforge.tenancy.platform import NAMESPACE_NAME, PLATFORM_NAMESPACES, TEAM_LABEL, meta, obj
+from kubeforge.k8s import KObj, meta, obj
+from kubeforge.names import NAMESPACE_NAME_LABEL, PLATFORM_NAMESPACES, SECURITY_COMPONENT, TEAM_LABEL
+from kubeforge.security.declared import ANYWHERE, EVERY_TEAM, Allow, Side
 
 
 def _selector(pods: dict[str, str] | None) -> dict[str, object]:
@@ -18,7 +18,7 @@ def peer(side: Side, policy_ns: str) -> list[dict[str, object]] | None:
         return [{"ipBlock": {"cidr": c}} for c in side.cidrs]
     if side.namespace == ANYWHERE:
         return None
-    if side.namespace == TEAMS:
+    if side.namespace == EVERY_TEAM:
         labels = side.namespace_labels
         ns_sel: dict[str, object] = (
             {"matchLabels": dict(labels)}
@@ -29,13 +29,16 @@ def peer(side: Side, policy_ns: str) -> list[dict[str, object]] | None:
     if side.namespace == policy_ns:
         return [{"podSelector": _selector(side.pods)}]
     return [
-        {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME: side.namespace}}, "podSelector": _selector(side.pods)}
+        {
+            "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: side.namespace}},
+            "podSelector": _selector(side.pods),
+        }
     ]
 
 
 def _policy(name: str, ns: str, pods: dict[str, str] | None, direction: str, rule: dict[str, object]) -> KObj:
     spec = {"podSelector": _selector(pods), "policyTypes": [direction], direction.lower(): [rule]}
-    md = meta(name, ns, "security")
+    md = meta(name, ns, SECURITY_COMPONENT)
     return obj("networking.k8s.io/v1", "NetworkPolicy", md, spec=spec)
 
 
@@ -50,7 +53,7 @@ def _rule(key: str, peers: list[dict[str, object]] | None, allow: Allow) -> dict
 
 def default_deny(namespace: str) -> KObj:
     spec = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    return obj("networking.k8s.io/v1", "NetworkPolicy", meta("default-deny", namespace, "security"), spec=spec)
+    return obj("networking.k8s.io/v1", "NetworkPolicy", meta("default-deny", namespace, SECURITY_COMPONENT), spec=spec)
 
 
 def allow_policies(allows: list[Allow], namespaces: list[str]) -> list[KObj]:

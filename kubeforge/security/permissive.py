@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kubeforge.k8s import KObj, ident, namespace_of
+from kubeforge.k8s import KObj, ident, meta, namespace_of, obj, pod_template_metadata, selects
+from kubeforge.names import REASON_ANNOTATION, SECURITY_COMPONENT
 from kubeforge.security.inventory import Inventory
-from kubeforge.tenancy.platform import meta, obj
 
 
 @dataclass(frozen=True)
@@ -87,23 +87,19 @@ PERMISSIVE_PORTS: tuple[PermissivePort, ...] = (
 )
 
 
-def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
-    return all(labels.get(k) == v for k, v in selector.items())
-
-
 def permissive_objects(objects: list[KObj], pods_by_ns: dict[str, list[dict[str, str]]]) -> list[KObj]:
     """A workload-scoped PeerAuthentication per entry whose workload is rendered (STRICT elsewhere)."""
     out = []
     for entry in PERMISSIVE_PORTS:
-        if not any(_matches(entry.pods, labels) for labels in pods_by_ns.get(entry.namespace, [])):
+        if not any(selects(entry.pods, labels) for labels in pods_by_ns.get(entry.namespace, [])):
             continue  # component disabled: nothing to exempt
         spec = {
             "selector": {"matchLabels": dict(entry.pods)},
             "mtls": {"mode": "STRICT"},
             "portLevelMtls": {str(entry.port): {"mode": "PERMISSIVE"}},
         }
-        md = meta(f"permissive-{entry.name}", entry.namespace, "security")
-        md["annotations"] = {"kubeforge.io/reason": entry.reason}
+        md = meta(f"permissive-{entry.name}", entry.namespace, SECURITY_COMPONENT)
+        md["annotations"] = {REASON_ANNOTATION: entry.reason}
         out.append(obj("security.istio.io/v1", "PeerAuthentication", md, spec=spec))
     return out
 
@@ -113,7 +109,7 @@ def mesh_strict() -> KObj:
     return obj(
         "security.istio.io/v1",
         "PeerAuthentication",
-        meta("default", "istio-system", "security"),
+        meta("default", "istio-system", SECURITY_COMPONENT),
         spec={"mtls": {"mode": "STRICT"}},
     )
 
@@ -138,14 +134,14 @@ def uncovered_webhooks(inv: Inventory) -> list[tuple[str, str]]:
         for src in inv.objects:
             if src.get("kind") not in ("Deployment", "StatefulSet", "DaemonSet") or namespace_of(src) != ns:
                 continue
-            tmeta = ((src.get("spec") or {}).get("template") or {}).get("metadata") or {}
+            tmeta = pod_template_metadata(src)
             labels = {str(k): str(v) for k, v in (tmeta.get("labels") or {}).items()}
-            if not _matches(backend.pods, labels):
+            if not selects(backend.pods, labels):
                 continue
             if not _sidecar(inv.namespaces.get(ns, {}), labels, dict(tmeta.get("annotations") or {})):
                 continue
             covered = any(
-                e.namespace == ns and e.port == backend.port and _matches(e.pods, labels) for e in PERMISSIVE_PORTS
+                e.namespace == ns and e.port == backend.port and selects(e.pods, labels) for e in PERMISSIVE_PORTS
             )
             if not covered:
                 out.append(

@@ -15,6 +15,7 @@ from kubeforge.release.model import Lock
 from kubeforge.release.store import load_lock
 from kubeforge.spec.merge import Path_, deep_merge, origin_of
 from kubeforge.spec.model import PlatformSpec
+from kubeforge.spec.teams import check_teams
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -125,8 +126,6 @@ def load_spec(
         field = ".".join(str(p) for p in loc)
         raise BadInput(msg, file=origin_of(origin, loc, last), field=field) from exc
     check_against_lock(spec, origin, last, manifests)
-    from kubeforge.tenancy.rules import check_teams  # the tenancy layer knows the reserved names
-
     check_teams(spec, origin, last)
     return spec
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -347,7 +346,3 @@ class PlatformSpec(Model):
             return True
         spec = self.components.get(component)
         return spec.enabled if spec is not None else default
-
-
-def team_name_ok(name: str) -> bool:
-    return bool(re.fullmatch(DNS1123, name)) and len(name) <= 63

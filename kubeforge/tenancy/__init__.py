@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 from kubeforge.k8s import KObj
+from kubeforge.release.model import Lock
 from kubeforge.spec.model import PlatformSpec, Team
+from kubeforge.spec.teams import check_teams
 from kubeforge.tenancy.kfp import kfp_objects
 from kubeforge.tenancy.mesh import mesh_objects
 from kubeforge.tenancy.namespace import limit_range, namespace, profile, resource_quota, service_accounts
 from kubeforge.tenancy.network import network_policies
-from kubeforge.tenancy.platform import PLATFORM_NAMESPACES, TEAM_LABEL, reserved_namespace
 from kubeforge.tenancy.rbac import role_bindings
-from kubeforge.tenancy.rules import check_teams, team_problems
 
-__all__ = [
-    "PLATFORM_NAMESPACES",
-    "TEAM_LABEL",
-    "check_teams",
-    "one_team",
-    "reserved_namespace",
-    "team_objects",
-    "team_problems",
-]
+__all__ = ["one_team", "team_objects"]
 
 
-def one_team(spec: PlatformSpec, team: Team) -> list[KObj]:
+def one_team(spec: PlatformSpec, lock: Lock, team: Team) -> list[KObj]:
     return [
         namespace(spec, team),
         profile(team),
@@ -33,11 +25,11 @@ def one_team(spec: PlatformSpec, team: Team) -> list[KObj]:
         limit_range(team),
         *network_policies(spec, team),
         *mesh_objects(spec, team),
-        *kfp_objects(spec, team),
+        *kfp_objects(spec, lock, team),
     ]
 
 
-def team_objects(spec: PlatformSpec) -> list[KObj]:
+def team_objects(spec: PlatformSpec, lock: Lock) -> list[KObj]:
     """Every object of every team, teams in name order, each team's objects in a fixed order."""
     check_teams(spec)
-    return [o for team in sorted(spec.teams, key=lambda t: t.name) for o in one_team(spec, team)]
+    return [o for team in sorted(spec.teams, key=lambda t: t.name) for o in one_team(spec, lock, team)]

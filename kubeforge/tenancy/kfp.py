@@ -5,14 +5,12 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
-from kubeforge.k8s import KObj
-from kubeforge.release.store import load_lock
+from kubeforge.k8s import KObj, meta, obj
+from kubeforge.names import FILL_ANNOTATION, KFP_API_SA, KFP_UI_SA, TEAMS_COMPONENT
+from kubeforge.release.model import Lock
 from kubeforge.spec.model import PlatformSpec, Team
-from kubeforge.tenancy.platform import KFP_API_SA, KFP_UI_SA, meta, obj
 
-COMPONENT = "teams"
 BUCKET = "mlpipeline"
 ARTIFACT_SECRET = "mlpipeline-minio-artifact"
 OBJECT_STORE = "seaweedfs.kubeflow"
@@ -21,7 +19,6 @@ VISUALIZATION = "ml-pipeline-visualizationserver"
 ARTIFACT_PROXY_PORT = 3000
 VISUALIZATION_PORT = 8888
 # The apply stage fills this Secret from a per-team SeaweedFS IAM key (scoped to the team's prefixes).
-FILL_ANNOTATION = "kubeforge.io/fill"
 FILL_VALUE = "seaweedfs-iam-access-key"
 _SECURE = {
     "allowPrivilegeEscalation": False,
@@ -38,11 +35,6 @@ CHECKOV_SKIPS = {
     "checkov.io/skip1": "CKV_K8S_22=the upstream image writes under its working directory; not built for a read-only root",
     "checkov.io/skip2": "CKV_K8S_35=the upstream server reads its S3 credentials only from environment variables",
 }
-
-
-@lru_cache(maxsize=8)
-def kfp_version(release: str) -> str:
-    return load_lock(release).components["pipelines"].version
 
 
 def _secret_env(name: str, key: str) -> dict[str, object]:
@@ -72,7 +64,7 @@ def _deployment(team: Team, name: str, image: str, port: int, env: list[dict[str
         "selector": {"matchLabels": labels},
         "template": {"metadata": {"labels": labels}, "spec": pod},
     }
-    deployment = obj("apps/v1", "Deployment", meta(name, team.name, COMPONENT, labels), spec=spec)
+    deployment = obj("apps/v1", "Deployment", meta(name, team.name, TEAMS_COMPONENT, labels), spec=spec)
     deployment["metadata"]["annotations"] = dict(CHECKOV_SKIPS)
     return deployment
 
@@ -82,7 +74,7 @@ def _service(team: Team, name: str, port: int, target: int) -> KObj:
     return obj(
         "v1",
         "Service",
-        meta(name, team.name, COMPONENT, {"app": name}),
+        meta(name, team.name, TEAMS_COMPONENT, {"app": name}),
         spec={"selector": {"app": name}, "ports": ports},
     )
 
@@ -93,18 +85,18 @@ def _allow_from(team: Team, name: str, principals: list[str]) -> KObj:
         "selector": {"matchLabels": {"app": name}},
         "rules": [{"from": [{"source": {"principals": principals}}]}],
     }
-    return obj("security.istio.io/v1", "AuthorizationPolicy", meta(name, team.name, COMPONENT), spec=spec)
+    return obj("security.istio.io/v1", "AuthorizationPolicy", meta(name, team.name, TEAMS_COMPONENT), spec=spec)
 
 
 def config_objects(team: Team) -> list[KObj]:
     ns = team.name
-    md = meta(ARTIFACT_SECRET, ns, COMPONENT)
+    md = meta(ARTIFACT_SECRET, ns, TEAMS_COMPONENT)
     md["annotations"] = {FILL_ANNOTATION: FILL_VALUE}
     secret = obj("v1", "Secret", md, type="Opaque")
     root = f"minio://{BUCKET}/private-artifacts/{ns}/v2/artifacts"
-    launcher = obj("v1", "ConfigMap", meta("kfp-launcher", ns, COMPONENT), data={"defaultPipelineRoot": root})
+    launcher = obj("v1", "ConfigMap", meta("kfp-launcher", ns, TEAMS_COMPONENT), data={"defaultPipelineRoot": root})
     grpc = {"METADATA_GRPC_SERVICE_HOST": "metadata-grpc-service.kubeflow", "METADATA_GRPC_SERVICE_PORT": "8080"}
-    metadata = obj("v1", "ConfigMap", meta("metadata-grpc-configmap", ns, COMPONENT), data=grpc)
+    metadata = obj("v1", "ConfigMap", meta("metadata-grpc-configmap", ns, TEAMS_COMPONENT), data=grpc)
     repo = {
         "archiveLogs": True,
         "s3": {
@@ -116,16 +108,16 @@ def config_objects(team: Team) -> list[KObj]:
             "secretKeySecret": {"name": ARTIFACT_SECRET, "key": "secretkey"},
         },
     }
-    repo_md = meta("artifact-repositories", ns, COMPONENT)
+    repo_md = meta("artifact-repositories", ns, TEAMS_COMPONENT)
     repo_md["annotations"] = {"workflows.argoproj.io/default-artifact-repository": "default-namespaced"}
     argo = obj("v1", "ConfigMap", repo_md, data={"default-namespaced": json.dumps(repo, sort_keys=True)})
     return [secret, launcher, metadata, argo]
 
 
-def kfp_objects(spec: PlatformSpec, team: Team, *, visualization: bool = True) -> list[KObj]:
+def kfp_objects(spec: PlatformSpec, lock: Lock, team: Team, *, visualization: bool = True) -> list[KObj]:
     if not spec.enabled("pipelines"):
         return []
-    version = kfp_version(spec.release)
+    version = lock.components["pipelines"].version  # the frontend images are KFP's, at the locked version
     env: list[dict[str, object]] = [
         {"name": "MINIO_HOST", "value": "seaweedfs"},
         {"name": "MINIO_NAMESPACE", "value": "kubeflow"},

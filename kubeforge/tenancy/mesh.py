@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from kubeforge.k8s import KObj
-from kubeforge.spec.model import PlatformSpec, Team
-from kubeforge.tenancy.platform import (
+from kubeforge.k8s import KObj, meta, obj
+from kubeforge.names import (
     DEX_ISSUER,
     DEX_JWKS,
     INGRESS_GATEWAY_SA,
     KFP_UI_SA,
     NOTEBOOK_CONTROLLER_SA,
+    TEAMS_COMPONENT,
     USERID_HEADER,
-    meta,
-    obj,
 )
+from kubeforge.spec.model import PlatformSpec, Team
 from kubeforge.tenancy.rbac import binding_name, team_groups, team_users
 
-COMPONENT = "teams"
 SECURITY = "security.istio.io/v1"
 OWNER_POLICY = "ns-owner-access-istio"  # the profile controller's name: it finds ours and leaves it
 GROUPS_POLICY = "team-groups"
@@ -33,7 +31,10 @@ def _user_rule(email: str) -> dict[str, object]:
 
 def peer_authentication(team: Team) -> KObj:
     return obj(
-        SECURITY, "PeerAuthentication", meta("strict-mtls", team.name, COMPONENT), spec={"mtls": {"mode": "STRICT"}}
+        SECURITY,
+        "PeerAuthentication",
+        meta("strict-mtls", team.name, TEAMS_COMPONENT),
+        spec={"mtls": {"mode": "STRICT"}},
     )
 
 
@@ -53,7 +54,7 @@ def owner_policy(team: Team) -> KObj:
     return obj(
         SECURITY,
         "AuthorizationPolicy",
-        meta(OWNER_POLICY, team.name, COMPONENT),
+        meta(OWNER_POLICY, team.name, TEAMS_COMPONENT),
         spec={"action": "ALLOW", "rules": rules},
     )
 
@@ -63,7 +64,7 @@ def contributor_policies(team: Team) -> list[KObj]:
     for email, role in team_users(team)[1:]:
         name = binding_name("user", email, role)
         spec = {"action": "ALLOW", "rules": [_user_rule(email)]}
-        out.append(obj(SECURITY, "AuthorizationPolicy", meta(name, team.name, COMPONENT), spec=spec))
+        out.append(obj(SECURITY, "AuthorizationPolicy", meta(name, team.name, TEAMS_COMPONENT), spec=spec))
     return out
 
 
@@ -73,7 +74,7 @@ def group_objects(spec: PlatformSpec, team: Team) -> list[KObj]:
     if not groups:
         return []
     jwt = {"issuer": DEX_ISSUER, "jwksUri": DEX_JWKS, "forwardOriginalToken": True}
-    ra = obj(SECURITY, "RequestAuthentication", meta("dex-jwt", team.name, COMPONENT), spec={"jwtRules": [jwt]})
+    ra = obj(SECURITY, "RequestAuthentication", meta("dex-jwt", team.name, TEAMS_COMPONENT), spec={"jwtRules": [jwt]})
     rules = [
         {
             "from": [{"source": {"principals": USER_PROXIES, "requestPrincipals": ["*"]}}],
@@ -84,7 +85,7 @@ def group_objects(spec: PlatformSpec, team: Team) -> list[KObj]:
     ap = obj(
         SECURITY,
         "AuthorizationPolicy",
-        meta(GROUPS_POLICY, team.name, COMPONENT),
+        meta(GROUPS_POLICY, team.name, TEAMS_COMPONENT),
         spec={"action": "ALLOW", "rules": rules},
     )
     return [ra, ap]

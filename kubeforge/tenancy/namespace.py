@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from kubeforge.k8s import KObj
+from kubeforge.k8s import KObj, meta, obj
+from kubeforge.names import PROFILE_LABEL, PROFILE_VALUE, TEAM_LABEL, TEAMS_COMPONENT
 from kubeforge.spec.model import PlatformSpec, Resources, Team
-from kubeforge.tenancy.platform import PROFILE_LABEL, PROFILE_VALUE, TEAM_LABEL, meta, obj
 
-COMPONENT = "teams"
 QUOTA_NAME = "team-quota"
 LIMITS_NAME = "team-limits"
 SERVICE_ACCOUNTS = ("default-editor", "default-viewer")
@@ -39,14 +38,14 @@ def namespace_labels(spec: PlatformSpec, team: Team) -> dict[str, str]:
 
 
 def namespace(spec: PlatformSpec, team: Team) -> KObj:
-    md = meta(team.name, None, COMPONENT, namespace_labels(spec, team))
+    md = meta(team.name, None, TEAMS_COMPONENT, namespace_labels(spec, team))
     # The profile controller adopts a namespace only if this annotation names the Profile's owner.
     md["annotations"] = {"owner": team.owners[0]}
     return obj("v1", "Namespace", md)
 
 
 def profile(team: Team) -> KObj:
-    md = meta(team.name, None, COMPONENT, {TEAM_LABEL: team.name})
+    md = meta(team.name, None, TEAMS_COMPONENT, {TEAM_LABEL: team.name})
     return obj("kubeflow.org/v1", "Profile", md, spec={"owner": {"kind": "User", "name": team.owners[0]}})
 
 
@@ -65,15 +64,15 @@ def resource_quota(team: Team) -> KObj:
         "requests.storage": q.storage,
         "persistentvolumeclaims": str(q.pvcs),
     }
-    return obj("v1", "ResourceQuota", meta(QUOTA_NAME, team.name, COMPONENT), spec={"hard": hard})
+    return obj("v1", "ResourceQuota", meta(QUOTA_NAME, team.name, TEAMS_COMPONENT), spec={"hard": hard})
 
 
 def limit_range(team: Team) -> KObj:
     # Quota on requests/limits rejects pods without them; the LimitRange fills them in.
     limit = {"type": "Container", "default": _resources(team.limits.default)}
     limit["defaultRequest"] = _resources(team.limits.default_request)
-    return obj("v1", "LimitRange", meta(LIMITS_NAME, team.name, COMPONENT), spec={"limits": [limit]})
+    return obj("v1", "LimitRange", meta(LIMITS_NAME, team.name, TEAMS_COMPONENT), spec={"limits": [limit]})
 
 
 def service_accounts(team: Team) -> list[KObj]:
-    return [obj("v1", "ServiceAccount", meta(name, team.name, COMPONENT)) for name in SERVICE_ACCOUNTS]
+    return [obj("v1", "ServiceAccount", meta(name, team.name, TEAMS_COMPONENT)) for name in SERVICE_ACCOUNTS]

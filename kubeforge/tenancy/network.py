@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from kubeforge.k8s import KObj
-from kubeforge.security.apiserver import api_server_egress
-from kubeforge.spec.model import PlatformSpec, Team
-from kubeforge.tenancy.platform import (
+from kubeforge.k8s import KObj, meta, obj
+from kubeforge.names import (
     INGRESS_GATEWAY_PODS,
     ISTIOD_PODS,
     KUBE_DNS_PODS,
     LOCAL_GATEWAY_PODS,
-    meta,
-    ns_peer,
-    obj,
+    NAMESPACE_NAME_LABEL,
+    TEAMS_COMPONENT,
 )
+from kubeforge.security.apiserver import api_server_egress
+from kubeforge.spec.model import PlatformSpec, Team
 
-COMPONENT = "teams"
 # Not the cluster: private (RFC 1918, CGNAT, ULA) and link-local (cloud metadata at 169.254.169.254).
 NON_INTERNET_V4 = ("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
 NON_INTERNET_V6 = ("fc00::/7", "fe80::/10")
 KNATIVE_PODS = ("activator", "autoscaler")
 # Platform pods in `kubeflow` that call into team namespaces: artifact proxy, visualizations, culling.
 KUBEFLOW_CALLERS = ("ml-pipeline", "ml-pipeline-ui", "notebook-controller")
+
+
+def ns_peer(namespace: str, pods: dict[str, str] | None = None) -> dict[str, object]:
+    """A NetworkPolicy peer: pods (or all pods) of one namespace, by its name label."""
+    peer: dict[str, object] = {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}}}
+    peer["podSelector"] = {"matchLabels": dict(pods)} if pods else {}
+    return peer
 
 
 def _tcp(*ports: int) -> list[dict[str, object]]:
@@ -46,7 +51,10 @@ def platform_services(spec: PlatformSpec) -> list[tuple[str, dict[str, str], tup
 
 def _policy(team: Team, name: str, spec: dict[str, object]) -> KObj:
     return obj(
-        "networking.k8s.io/v1", "NetworkPolicy", meta(name, team.name, COMPONENT), spec={"podSelector": {}, **spec}
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        meta(name, team.name, TEAMS_COMPONENT),
+        spec={"podSelector": {}, **spec},
     )
 
 
@@ -61,12 +69,12 @@ def egress_rules(team: Team) -> list[dict[str, object]]:
 def network_policies(spec: PlatformSpec, team: Team) -> list[KObj]:
     dns = {"to": [ns_peer("kube-system", KUBE_DNS_PODS)], "ports": [{"protocol": "UDP", "port": 53}, *_tcp(53)]}
     kubeflow_callers = {
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kubeflow"}},
+        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: "kubeflow"}},
         "podSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": list(KUBEFLOW_CALLERS)}]},
     }
     katib_controller = ns_peer("kubeflow", {"katib.kubeflow.org/component": "controller"})
     knative = {
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "knative-serving"}},
+        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: "knative-serving"}},
         "podSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": list(KNATIVE_PODS)}]},
     }
     services = [

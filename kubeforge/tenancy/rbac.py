@@ -6,11 +6,10 @@ from __future__ import annotations
 import hashlib
 import re
 
-from kubeforge.k8s import KObj
+from kubeforge.k8s import KObj, meta, obj
+from kubeforge.names import TEAMS_COMPONENT
 from kubeforge.spec.model import PlatformSpec, Team
-from kubeforge.tenancy.platform import meta, obj
 
-COMPONENT = "teams"
 RBAC = "rbac.authorization.k8s.io"
 ROLES = {"owner": "kubeflow-admin", "member": "kubeflow-edit", "viewer": "kubeflow-view"}
 # KFAM's annotation value per ClusterRole, read by the dashboard.
@@ -28,7 +27,7 @@ def binding_name(kind: str, name: str, role: str) -> str:
 
 
 def _binding(team: Team, name: str, role: str, subject: dict[str, str], annotations: dict[str, str]) -> KObj:
-    md = meta(name, team.name, COMPONENT)
+    md = meta(name, team.name, TEAMS_COMPONENT)
     if annotations:
         md["annotations"] = annotations
     return obj(

@@ -1,9 +1,8 @@
-"""Shared fixtures: small object builders and the upstream mirror (read at run time, never copied)."""
+"""Shared fixtures: small object builders and upstream kubeflow/manifests 26.03 (read at run time, never copied)."""
 
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,12 +12,6 @@ import pytest
 import yaml
 
 K8S = "1.34"
-UPSTREAM = (
-    Path(os.environ.get("KUBEFORGE_MIRROR") or Path(__file__).resolve().parents[3] / "shared" / "upstream")
-    / "kubeflow"
-    / "manifests"
-    / "26.03"
-)
 
 
 def deployment(**spec_overrides: Any) -> dict[str, Any]:
@@ -40,10 +33,9 @@ def deployment(**spec_overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def upstream() -> Path:
-    if not UPSTREAM.is_dir():
-        pytest.skip(f"upstream mirror not present at {UPSTREAM} (set KUBEFORGE_UPSTREAM_MIRROR)")
-    return UPSTREAM
+def manifests_2603(upstream: Path) -> Path:
+    """kubeflow/manifests at 26.03 in the upstream mirror."""
+    return upstream / "kubeflow" / "manifests" / "26.03"
 
 
 def load_yaml_docs(path: Path) -> list[dict[str, Any]]:

@@ -70,9 +70,9 @@ def test_agrees_with_jsonschema_on_mutated_objects() -> None:
     assert _agree(objs, per_object=60) > 150
 
 
-def test_agrees_on_upstream_crds_and_workloads(upstream: Path) -> None:
-    objs = kustomize(upstream / "common/cert-manager/base")
-    objs += kustomize(upstream / "applications/katib/upstream/installs/katib-with-kubeflow")
+def test_agrees_on_upstream_crds_and_workloads(manifests_2603: Path) -> None:
+    objs = kustomize(manifests_2603 / "common/cert-manager/base")
+    objs += kustomize(manifests_2603 / "applications/katib/upstream/installs/katib-with-kubeflow")
     assert _agree(objs) > 500
 
 

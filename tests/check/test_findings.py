@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from kubeforge.check.findings import Finding, findings_from_json, findings_to_json, has_errors, json_path
+from kubeforge.findings import Finding, findings_from_json, findings_to_json, has_errors, json_path
 
 
 def test_sorts_errors_first_then_by_object_and_path() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kubeforge.check.findings import Finding
 from kubeforge.check.schema import openapi_schemas, schema_dir, shipped_versions
 from kubeforge.check.validate import validate_objects
 from kubeforge.errors import BadInput
+from kubeforge.findings import Finding
 
 from .conftest import K8S, deployment
 

@@ -11,7 +11,6 @@ from kubeforge.check.validate import validate_objects
 from .conftest import K8S, kustomize, load_yaml_docs
 
 TRAINJOB_CRD = "applications/trainer/upstream/base/crds/trainer.kubeflow.org_trainjobs.yaml"
-TRAINJOB_ID = "trainer.kubeflow.org/TrainJob/team-a/mnist"
 
 
 def trainjob(**trainer: Any) -> dict[str, Any]:
@@ -23,8 +22,8 @@ def trainjob(**trainer: Any) -> dict[str, Any]:
     }
 
 
-def test_trainjob_against_its_real_crd(upstream: Path) -> None:
-    crds = load_yaml_docs(upstream / TRAINJOB_CRD)
+def test_trainjob_against_its_real_crd(manifests_2603: Path) -> None:
+    crds = load_yaml_docs(manifests_2603 / TRAINJOB_CRD)
     good = trainjob(numProcPerNode="auto", resourcesPerNode={"limits": {"nvidia.com/gpu": 1, "memory": "8Gi"}})
     findings = validate_objects([*crds, good, trainjob(numProcPerNode=4)], K8S)
     assert [f for f in findings if f.severity != "info"] == []
@@ -34,8 +33,8 @@ def test_trainjob_against_its_real_crd(upstream: Path) -> None:
     assert len(cel) == len(set(cel))
 
 
-def test_trainjob_violations(upstream: Path) -> None:
-    crds = load_yaml_docs(upstream / TRAINJOB_CRD)
+def test_trainjob_violations(manifests_2603: Path) -> None:
+    crds = load_yaml_docs(manifests_2603 / TRAINJOB_CRD)
     no_ref = trainjob()
     del no_ref["spec"]["runtimeRef"]
     bad = [trainjob(numNodes="two"), trainjob(numProcPerNode=[1]), trainjob(gpus=1), no_ref]
@@ -48,24 +47,24 @@ def test_trainjob_violations(upstream: Path) -> None:
     }
 
 
-def test_katib_with_kubeflow_istio_and_cert_manager_build_clean(upstream: Path) -> None:
-    objs = kustomize(upstream / "applications/katib/upstream/installs/katib-with-kubeflow")
-    objs += kustomize(upstream / "common/istio/istio-crds/base")
-    objs += kustomize(upstream / "common/cert-manager/base")
+def test_katib_with_kubeflow_istio_and_cert_manager_build_clean(manifests_2603: Path) -> None:
+    objs = kustomize(manifests_2603 / "applications/katib/upstream/installs/katib-with-kubeflow")
+    objs += kustomize(manifests_2603 / "common/istio/istio-crds/base")
+    objs += kustomize(manifests_2603 / "common/cert-manager/base")
     findings = validate_objects(objs, K8S)
     assert [f for f in findings if f.severity == "error"] == []
     # Istio's AuthorizationPolicy carries CEL rules: they are named, not silently passed.
     assert any(f.rule == "schema/cel-not-checked" and f.object.startswith("security.istio.io/") for f in findings)
 
 
-def test_istio_resources_without_their_crds_are_unknown(upstream: Path) -> None:
-    objs = kustomize(upstream / "applications/katib/upstream/installs/katib-with-kubeflow")
+def test_istio_resources_without_their_crds_are_unknown(manifests_2603: Path) -> None:
+    objs = kustomize(manifests_2603 / "applications/katib/upstream/installs/katib-with-kubeflow")
     unknown = {f.object.split("/")[1] for f in validate_objects(objs, K8S) if f.rule == "schema/unknown-kind"}
     assert unknown == {"AuthorizationPolicy", "VirtualService", "Certificate", "Issuer"}
 
 
-def test_cert_manager_crds_and_a_broken_certificate(upstream: Path) -> None:
-    objs = kustomize(upstream / "common/cert-manager/base")
+def test_cert_manager_crds_and_a_broken_certificate(manifests_2603: Path) -> None:
+    objs = kustomize(manifests_2603 / "common/cert-manager/base")
     assert [f for f in validate_objects(objs, K8S) if f.severity == "error"] == []
     cert = {
         "apiVersion": "cert-manager.io/v1",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import REPO, Result, Run
+from harness import REPO, Result, Run
 
 from kubeforge.release.model import Lock
 from kubeforge.release.store import load_lock
@@ -115,7 +115,7 @@ def test_invalid_team_name(kubeforge: Run, home: Path, tmp_path: Path) -> None:
 def test_invalid_team_name_shows_the_whole_pattern(kubeforge: Run, home: Path, tmp_path: Path) -> None:
     o = write(tmp_path / "o.yaml", "teams:\n  - name: ML_Research\n    owners: [a@example.com]\n")
     line = refused(show(kubeforge, home, "-f", o))
-    assert line.endswith("does not match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    assert line == f"error: {o}: teams.0.name: 'ML_Research' does not match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
 
 def test_duplicate_team_name(kubeforge: Run, home: Path, tmp_path: Path) -> None:

@@ -12,8 +12,6 @@ from pathlib import Path
 
 from kubeforge.release.model import Lock
 
-UPSTREAM = Path(os.environ.get("KUBEFORGE_MIRROR") or Path(__file__).resolve().parents[3] / "shared" / "upstream")
-
 
 def only(lock: Lock, *keys: str) -> Lock:
     """The same lock with only some sources: keeps tests that need one small source fast."""

@@ -58,8 +58,8 @@ def test_pipeline_keeps_what_the_layer_set() -> None:
     ctr_after = (pod_spec(ds_after) or {})["containers"][0]
     assert ctr_after["resources"] == ctr_before["resources"]  # sane ones of its own: sizing keeps them
     assert ctr_after["securityContext"] == ctr_before["securityContext"]
-    assert ctr_after["image"].endswith("/" + IMAGE.split("/", 1)[1])
-    assert ctr_after["image"].startswith("mirror.example.internal/kf/")
+    assert IMAGE == "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
+    assert ctr_after["image"] == "mirror.example.internal/kf/nvidia/k8s-device-plugin:v0.17.4"
 
 
 def _checkov_or_skip() -> None:

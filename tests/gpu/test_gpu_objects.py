@@ -13,6 +13,7 @@ from kubeforge.gpu import DAEMONSET, IMAGE, NAMESPACE, gpu_objects
 from kubeforge.gpu.names import CONFIG_HASH_ANNOTATION, KUBELET_DEVICE_PLUGINS
 from kubeforge.k8s import KObj, name_of, namespace_of
 from kubeforge.policy import ALLOWED_PRIVILEGED
+from kubeforge.release.store import load_lock
 from kubeforge.render.extensions import ADDITIONS
 from kubeforge.spec.load import load_spec
 
@@ -57,7 +58,8 @@ def test_disabled_gpu_renders_nothing_whatever_the_sharing() -> None:
 def test_the_render_picks_the_layer_up() -> None:
     gpu = [a for a in ADDITIONS if a.name == "gpu"]
     assert len(gpu) == 1
-    assert gpu[0].build is gpu_objects
+    spec = gpu_spec()
+    assert gpu[0].build(spec, load_lock(spec.release), []) == gpu_objects(spec, [])
 
 
 # --- time-slicing ------------------------------------------------------------------------------

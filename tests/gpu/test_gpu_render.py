@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from harness import RenderOf
 
 from kubeforge.check.validate import validate_objects
 from kubeforge.gpu import DAEMONSET, NAMESPACE, gpu_objects
 from kubeforge.k8s import ident, name_of, namespace_of
 from kubeforge.policy import PolicyContext, evaluate
-from kubeforge.spec.load import load_spec
-
-from .conftest import REPO
-
-MIRROR = Path(os.environ.get("KUBEFORGE_MIRROR", REPO.parent / "shared" / "upstream"))
 
 
 @pytest.mark.slow
-def test_gpu_profile_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if not (MIRROR / "kubeflow" / "manifests" / "26.03").is_dir():
-        pytest.skip(f"upstream mirror not at {MIRROR}")
-    from kubeforge.fetch import fetch_release
-    from kubeforge.identity import FileSecretStore
-    from kubeforge.release.store import load_lock
-    from kubeforge.render import render_platform
-
-    spec = load_spec("gpu")
-    fetch_release(load_lock(spec.release), cache=tmp_path, mirror=MIRROR)
-    monkeypatch.setenv("KUBEFORGE_CACHE", str(tmp_path))
-    render = render_platform(spec, cache=tmp_path, secrets=FileSecretStore(tmp_path / "secrets"))
+def test_gpu_profile_render(render_of: RenderOf) -> None:
+    render = render_of("gpu")
+    spec = render.spec
 
     ours = [o for c, o in zip(render.component_of, render.objects, strict=True) if c == "gpu"]
     assert sorted(ident(o) for o in ours) == sorted(ident(o) for o in gpu_objects(spec, []))

@@ -11,6 +11,7 @@ from typing import Any
 import bcrypt
 import pytest
 import yaml
+from harness import find
 
 from kubeforge.errors import BadInput
 from kubeforge.identity import FileSecretStore, configure_identity
@@ -70,12 +71,8 @@ def _objects() -> list[KObj]:
     ]
 
 
-def _find(objs: list[KObj], kind: str, name: str) -> KObj:
-    return next(o for o in objs if o["kind"] == kind and o["metadata"]["name"] == name)
-
-
 def _dex(objs: list[KObj]) -> dict[str, Any]:
-    return yaml.safe_load(_find(objs, "ConfigMap", "dex")["data"]["config.yaml"])
+    return yaml.safe_load(find(objs, "ConfigMap", "dex")["data"]["config.yaml"])
 
 
 def test_kind_password_generated_once_hash_only_0600(tmp_path: Path) -> None:
@@ -103,7 +100,7 @@ def test_kind_render_is_byte_identical_and_never_plain_text(tmp_path: Path) -> N
     assert objects == pristine  # input untouched
     dumped = json.dumps(first)
     assert password not in dumped and UPSTREAM_HASH not in dumped
-    secret = _find(first, "Secret", "dex-passwords")["stringData"]
+    secret = find(first, "Secret", "dex-passwords")["stringData"]
     assert bcrypt.checkpw(password.encode(), secret["DEX_USER_PASSWORD_0"].encode())
     config = _dex(first)
     assert config["staticPasswords"] == [
@@ -114,7 +111,7 @@ def test_kind_render_is_byte_identical_and_never_plain_text(tmp_path: Path) -> N
             "hashFromEnv": "DEX_USER_PASSWORD_0",
         }
     ]
-    assert _find(first, "ConfigMap", "dex")["metadata"]["labels"] == {"kubeforge.io/component": "dex"}
+    assert find(first, "ConfigMap", "dex")["metadata"]["labels"] == {"kubeforge.io/component": "dex"}
 
 
 def test_redirect_uris_always_registered(tmp_path: Path) -> None:
@@ -139,14 +136,14 @@ def test_production_connectors_no_static_users(tmp_path: Path) -> None:
     assert oidc["config"]["clientSecret"].startswith("$KUBEFORGE_") and oidc["config"]["claimMapping"] == {
         "groups": "groups"
     }
-    env = _find(objs, "Deployment", "dex")["spec"]["template"]["spec"]["containers"][0]["env"]
+    env = find(objs, "Deployment", "dex")["spec"]["template"]["spec"]["containers"][0]["env"]
     refs = {e["name"]: e.get("valueFrom", {}).get("secretKeyRef") for e in env}
     assert {"name": "dex-oidc-client", "key": "client-secret"} in refs.values()
-    assert _find(objs, "Secret", "dex-passwords")["stringData"] == {}
-    assert _find(objs, "ConfigMap", "oauth2-proxy-parameters-x")["data"]["FORCE_HTTPS"] == "true"
+    assert find(objs, "Secret", "dex-passwords")["stringData"] == {}
+    assert find(objs, "ConfigMap", "oauth2-proxy-parameters-x")["data"]["FORCE_HTTPS"] == "true"
     assert (
         'whitelist_domains = [ "kubeflow.example.com" ]'
-        in _find(objs, "ConfigMap", "oauth2-proxy-abc")["data"]["oauth2_proxy.cfg"]
+        in find(objs, "ConfigMap", "oauth2-proxy-abc")["data"]["oauth2_proxy.cfg"]
     )
 
 

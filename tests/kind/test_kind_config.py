@@ -10,6 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from kubeforge.cli.main import app
+from kubeforge.errors import BadInput
 from kubeforge.kind import (
     INGRESS_NODE_PORT,
     INOTIFY_MINIMUMS,
@@ -90,14 +91,20 @@ def test_cli_prints_the_config_and_refuses_a_non_kind_profile(tmp_path: Path) ->
     runner = CliRunner()
     result = runner.invoke(app, ["kind-config", "--profile", "kind"])
     assert result.exit_code == 0, result.output
-    spec = load_spec("kind")
-    assert yaml.safe_load(result.output) == kind_cluster_config(spec, load_lock(spec.release))
+    doc = yaml.safe_load(result.output)
+    assert (doc["apiVersion"], doc["kind"], doc["name"]) == ("kind.x-k8s.io/v1alpha4", "Cluster", "kubeflow")
+    [node] = doc["nodes"]
+    assert (node["role"], node["image"]) == ("control-plane", "kindest/node:v1.34.0")
+    assert node["extraPortMappings"] == [
+        {"containerPort": 30443, "hostPort": 8443, "listenAddress": "127.0.0.1", "protocol": "TCP"}
+    ]
     out = tmp_path / "kind.yaml"
     assert runner.invoke(app, ["kind-config", "--profile", "kind", "--out", str(out)]).exit_code == 0
     assert yaml.safe_load(out.read_text()) == yaml.safe_load(result.output)
     bad = runner.invoke(app, ["kind-config", "--profile", "production"])
-    assert bad.exit_code != 0
-    assert "not kind" in str(bad.exception)
+    # CliRunner calls the app without main()'s handler: the BadInput itself, which main() exits 2 with.
+    assert isinstance(bad.exception, BadInput) and bad.exception.exit_code == 2
+    assert str(bad.exception) == "--profile: profile 'production' is for cluster.provider 'kubeadm', not kind"
 
 
 # --- doctor ------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from harness import find
 
 from kubeforge.policy import RULES, PolicyContext, evaluate
 
@@ -81,19 +82,15 @@ def good_platform() -> list[KObj]:
     ]
 
 
-def _find(objs: list[KObj], kind: str, name: str) -> KObj:
-    return next(o for o in objs if o["kind"] == kind and o["metadata"]["name"] == name)
-
-
 def _container(objs: list[KObj]) -> dict[str, Any]:
-    c: dict[str, Any] = _find(objs, "Deployment", "web")["spec"]["template"]["spec"]["containers"][0]
+    c: dict[str, Any] = find(objs, "Deployment", "web")["spec"]["template"]["spec"]["containers"][0]
     return c
 
 
 VIOLATIONS: dict[str, Callable[[list[KObj]], None]] = {
-    "KF001": lambda o: _find(o, "PeerAuthentication", "default")["spec"]["mtls"].update(mode="PERMISSIVE"),
+    "KF001": lambda o: find(o, "PeerAuthentication", "default")["spec"]["mtls"].update(mode="PERMISSIVE"),
     "KF002": lambda o: o.remove(
-        _find([x for x in o if x["metadata"].get("namespace") == "kubeflow"], "NetworkPolicy", "default-deny")
+        find([x for x in o if x["metadata"].get("namespace") == "kubeflow"], "NetworkPolicy", "default-deny")
     ),
     "KF003": lambda o: o.append(
         {
@@ -102,11 +99,11 @@ VIOLATIONS: dict[str, Callable[[list[KObj]], None]] = {
             "spec": {"podSelector": {}, "ingress": [{}]},
         }
     ),
-    "KF004": lambda o: _find(o, "Namespace", "kubeflow")["metadata"]["labels"].pop(
+    "KF004": lambda o: find(o, "Namespace", "kubeflow")["metadata"]["labels"].pop(
         "pod-security.kubernetes.io/enforce-version"
     ),
     "KF005": lambda o: _container(o)["resources"].pop("limits"),
-    "KF006": lambda o: _find(o, "Deployment", "web")["spec"]["template"]["spec"].update(hostNetwork=True),
+    "KF006": lambda o: find(o, "Deployment", "web")["spec"]["template"]["spec"].update(hostNetwork=True),
     "KF007": lambda o: _container(o).update(image="ghcr.io/kubeflow/app:latest"),
     "KF008": lambda o: o.append(
         {
@@ -116,10 +113,10 @@ VIOLATIONS: dict[str, Callable[[list[KObj]], None]] = {
             "data": {"p": "MTIzNA=="},
         }
     ),
-    "KF009": lambda o: _find(o, "ConfigMap", "dex")["data"].update(
+    "KF009": lambda o: find(o, "ConfigMap", "dex")["data"].update(
         {"config.yaml": "issuer: https://x/dex\nstaticPasswords:\n- email: a@b.c\n"}
     ),
-    "KF010": lambda o: o.remove(_find(o, "LimitRange", "l")),
+    "KF010": lambda o: o.remove(find(o, "LimitRange", "l")),
 }
 
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, Run
+from harness import REPO, Run
 
 from kubeforge.errors import BadInput
 from kubeforge.release.digest import file_sha256

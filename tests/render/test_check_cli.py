@@ -23,7 +23,7 @@ def test_check_passes_on_the_shipped_profiles(full_render: Render) -> None:
 
 def test_a_planted_violation_fails_the_check(kind_render: Render) -> None:
     broken = copy.copy(kind_render)
-    broken.objects = copy.deepcopy(kind_render.objects)
+    broken.records = copy.deepcopy(kind_render.records)
     web = next(o for o in broken.objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "centraldashboard")
     web["spec"]["template"]["spec"]["hostNetwork"] = True
     report = run_checks(broken)

@@ -203,7 +203,7 @@ def test_kustomize_failure_names_component_and_path(
         real(lock, roots, dest, files)
         (dest / "manifests/applications/katib/upstream/installs/katib-with-kubeflow/kustomization.yaml").unlink()
 
-    monkeypatch.setattr("kubeforge.render.pipeline.materialize", drop_one)
+    monkeypatch.setattr("kubeforge.render.steps.materialize", drop_one)
     with pytest.raises(
         RenderFailed,
         match=r"component katib: kustomize build manifests:applications/katib/upstream/installs/katib-with-kubeflow failed",

@@ -22,7 +22,6 @@ from stacks.config import StackConfig  # noqa: E402
 from stacks.mocked import MockedRun, memo_renderer, run_mocked  # noqa: E402
 from stacks.program import Renderer  # noqa: E402
 
-MIRROR = Path(os.environ.get("KUBEFORGE_MIRROR") or Path(__file__).resolve().parents[3] / "shared" / "upstream")
 KIND_TEAMS = [
     {"name": "kubeflow-user-example-com", "owners": ["user@example.com"]},
     {"name": "team-a", "owners": ["a@example.com"], "members": ["b@example.com"]},
@@ -31,11 +30,9 @@ KIND_TEAMS = [
 
 
 @pytest.fixture(scope="session")
-def engine_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if not MIRROR.is_dir():
-        pytest.skip(f"the upstream mirror {MIRROR} is not here (set KUBEFORGE_MIRROR)")
+def engine_env(tmp_path_factory: pytest.TempPathFactory, upstream: Path) -> Iterator[Path]:
     cache = tmp_path_factory.mktemp("cache")
-    fetch_release(load_lock("26.03"), cache=cache, mirror=MIRROR)
+    fetch_release(load_lock("26.03"), cache=cache, mirror=upstream)
     saved = {k: os.environ.get(k) for k in ("KUBEFORGE_CACHE", "KUBEFORGE_STATE")}
     os.environ["KUBEFORGE_CACHE"] = str(cache)
     os.environ["KUBEFORGE_STATE"] = str(tmp_path_factory.mktemp("state"))

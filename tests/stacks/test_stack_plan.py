@@ -7,9 +7,9 @@ import base64
 import pytest
 
 from kubeforge.errors import BadInput
+from kubeforge.names import GENERATED_SECRET_ANNOTATION
 from stacks.config import StackConfig, kube_target, read_config
 from stacks.generated import (
-    GENERATED,
     PLACEHOLDER_HASH,
     UPSTREAM_DEFAULT_HASH,
     GeneratedKey,
@@ -36,10 +36,15 @@ def test_annotation_names_generators_and_bcrypt() -> None:
 
 def test_engine_annotation_names_the_generated_keys_and_shared_values() -> None:
     dex = _secret(
-        "auth", "dex-oidc-client", {GENERATED: "OIDC_CLIENT_SECRET=oidc-client-secret"}, data={"OIDC_CLIENT_ID": "aWQ="}
+        "auth",
+        "dex-oidc-client",
+        {GENERATED_SECRET_ANNOTATION: "OIDC_CLIENT_SECRET=oidc-client-secret"},
+        data={"OIDC_CLIENT_ID": "aWQ="},
     )
     proxy = _secret(
-        "oauth2-proxy", "oauth2-proxy-abc", {GENERATED: "client-secret=oidc-client-secret,cookie-secret=cookie"}
+        "oauth2-proxy",
+        "oauth2-proxy-abc",
+        {GENERATED_SECRET_ANNOTATION: "client-secret=oidc-client-secret,cookie-secret=cookie"},
     )
     found = generated_secrets([dex, proxy])
     assert found[0]["OIDC_CLIENT_SECRET"] == found[1]["client-secret"] == GeneratedKey("oidc-client-secret")
@@ -49,7 +54,7 @@ def test_engine_annotation_names_the_generated_keys_and_shared_values() -> None:
 def test_pending_store_values_are_recognisable_placeholders() -> None:
     store = PendingPasswordStore()
     assert store.kind_password_hash("a@example.com") == PLACEHOLDER_HASH
-    assert store.generated("x").endswith(":x")
+    assert store.generated("x") == "kubeforge-pulumi-generates:x"
 
 
 def test_dex_hashes_are_generated_only_where_placeholder_or_upstream_default() -> None:

@@ -10,9 +10,10 @@ import pytest
 
 from kubeforge.k8s import KObj, ident
 from kubeforge.kind import INGRESS_NODE_PORT, kind_cluster_config
+from kubeforge.names import TEAMS_COMPONENT
 from stacks.generated import PLACEHOLDER_HASH, PLACEHOLDER_PREFIX, UPSTREAM_DEFAULT_HASH, generated_secrets
 from stacks.mocked import MockedRun, Registration, fake_bcrypt, fake_password, is_secret, plain_strings, unwrap
-from stacks.plan import CLUSTER_BASE, TEAMS, WAIT_FOR_READY, without_pulumi_annotations
+from stacks.plan import CLUSTER_BASE, WAIT_FOR_READY, without_pulumi_annotations
 
 GROUP = "kubernetes:yaml/v2:ConfigGroup"
 SECRET = "kubernetes:core/v1:Secret"
@@ -221,7 +222,7 @@ def test_groups_are_parented_to_their_component_resource_and_use_the_explicit_pr
         comp = comps.pop()
         if comp in CLUSTER_BASE:
             assert parent.type == "kubeforge:platform:ClusterBase"
-        elif comp == TEAMS and parent.type == "kubeforge:platform:Team":
+        elif comp == TEAMS_COMPONENT and parent.type == "kubeforge:platform:Team":
             assert {o["metadata"].get("namespace") or o["metadata"]["name"] for o in objects_of(reg)} == {parent.name}
         else:
             assert (parent.type, parent.name) == ("kubeforge:platform:Component", comp)
@@ -266,7 +267,7 @@ def test_outputs_of_cluster_base_and_stack(run: MockedRun) -> None:
     spec = run.deployed.spec
     assert outputs["dashboardUrl"] == run.exports["dashboardUrl"]
     assert spec.ingress.host in outputs["dashboardUrl"]
-    assert outputs["dexIssuer"].endswith("/dex")
+    assert outputs["dexIssuer"] == "http://dex.auth.svc.cluster.local:5556/dex"  # Dex's in-cluster issuer
     assert set(outputs["versions"]) == set(CLUSTER_BASE)
     assert run.exports["componentVersions"]["dex"] == run.deployed.render.version_of("dex")
     for reg in run.of_type("kubeforge:platform:Component"):

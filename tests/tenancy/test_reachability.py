@@ -3,37 +3,39 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
-from platform_render import rendered, upstream_only
+from harness import RenderOf
 
+from kubeforge.check.reachability import forbidden_flows, reachability_findings, required_flows, synthetic_objects
 from kubeforge.k8s import name_of
 from kubeforge.netpol import Network, check_flows
+from kubeforge.release.store import load_lock
+from kubeforge.render import Render
 from kubeforge.tenancy import team_objects
-from kubeforge.tenancy.flows import forbidden_flows, reachability_findings, required_flows, synthetic_objects
 
 from .teams import spec_with_teams
 
 
 @pytest.mark.parametrize("profile", ["kind", "production"])
-def test_rendered_platform_passes_the_reachability_check(profile: str, render_cache: Path) -> None:
-    spec, _, objects = rendered(profile, render_cache)
+def test_rendered_platform_passes_the_reachability_check(profile: str, render_of: RenderOf) -> None:
+    render = render_of(profile)
+    spec, objects = render.spec, render.objects
     assert reachability_findings(spec, objects) == []
     names = {f.name.split("[")[0] for f in forbidden_flows(spec, objects)}
     assert {"team-to-kube-system", "team-to-auth:5556", "team-to-dns-metrics"} <= names
     assert len(required_flows(spec, objects)) > 100
 
 
-def test_dropping_a_policy_is_caught(render_cache: Path) -> None:
-    spec, _, objects = rendered("kind", render_cache)
+def test_dropping_a_policy_is_caught(kind_render: Render) -> None:
+    spec, objects = kind_render.spec, kind_render.objects
     broken = [o for o in objects if not (o["kind"] == "NetworkPolicy" and name_of(o) == "allow-dns")]
     rules = {(f.rule, f.message.split(":")[0]) for f in reachability_findings(spec, broken)}
     assert ("reachability/required", "team-dns[kubeflow-user-example-com]") in rules
 
 
-def test_an_allow_all_is_caught(render_cache: Path) -> None:
-    spec, _, objects = rendered("production", render_cache)
+def test_an_allow_all_is_caught(production_render: Render) -> None:
+    spec, objects = production_render.spec, production_render.objects
     team = spec.teams[0].name
     leak = copy.deepcopy(
         next(o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"].get("namespace") == team)
@@ -45,13 +47,12 @@ def test_an_allow_all_is_caught(render_cache: Path) -> None:
 
 
 @pytest.mark.parametrize("n", [1, 10, pytest.param(1000, marks=pytest.mark.slow)])
-def test_teams_isolated_at_scale(n: int, render_cache: Path) -> None:
-    _, components, objects = rendered("kind", render_cache)
+def test_teams_isolated_at_scale(n: int, kind_render: Render) -> None:
     scaled = spec_with_teams(n)
     from kubeforge.security import platform_security
 
-    upstream = upstream_only(components, objects)
-    everything = [*upstream, *platform_security(scaled, upstream), *team_objects(scaled)]
+    upstream = kind_render.upstream_objects()
+    everything = [*upstream, *platform_security(scaled, upstream), *team_objects(scaled, load_lock(scaled.release))]
     findings = reachability_findings(scaled, everything)
     assert findings == []
     forbidden = forbidden_flows(scaled, everything)
@@ -60,6 +61,6 @@ def test_teams_isolated_at_scale(n: int, render_cache: Path) -> None:
 
 def test_team_only_network_without_platform() -> None:
     spec = spec_with_teams(3)
-    net = Network.from_objects([*team_objects(spec), *synthetic_objects(spec)])
+    net = Network.from_objects([*team_objects(spec, load_lock(spec.release)), *synthetic_objects(spec)])
     results = {r.flow.name: r for r in check_flows(net, forbidden_flows(spec, []))}
     assert all(r.passed for r in results.values()), [r.message for r in results.values() if not r.passed]

@@ -9,15 +9,10 @@ from typing import Any
 import pytest
 
 from kubeforge.k8s import KObj, name_of, namespace_of
+from kubeforge.names import INGRESS_GATEWAY_SA, KFP_API_SA, KFP_UI_SA, NOTEBOOK_CONTROLLER_SA, PLATFORM_NAMESPACES
+from kubeforge.release.store import load_lock
 from kubeforge.spec.load import load_spec
 from kubeforge.tenancy import team_objects
-from kubeforge.tenancy.platform import (
-    INGRESS_GATEWAY_SA,
-    KFP_API_SA,
-    KFP_UI_SA,
-    NOTEBOOK_CONTROLLER_SA,
-    PLATFORM_NAMESPACES,
-)
 
 from .teams import spec_with_teams
 
@@ -75,7 +70,7 @@ def _strings(value: Any) -> list[str]:
 @pytest.mark.parametrize("n", [1, 10, 1000])
 def test_every_team_has_every_object_and_nothing_crosses_teams(n: int) -> None:
     spec = spec_with_teams(n)
-    objects = team_objects(spec)
+    objects = team_objects(spec, load_lock(spec.release))
     teams = _by_team(objects)
     owner_of = {}
     for t in spec.teams:
@@ -96,7 +91,7 @@ def test_every_team_has_every_object_and_nothing_crosses_teams(n: int) -> None:
 
 def test_namespace_labels_profile_and_quota() -> None:
     spec = load_spec("kind")
-    objs = {(o["kind"], name_of(o)): o for o in team_objects(spec)}
+    objs = {(o["kind"], name_of(o)): o for o in team_objects(spec, load_lock(spec.release))}
     team = spec.teams[0]
     ns = objs[("Namespace", team.name)]["metadata"]
     assert ns["labels"]["istio-injection"] == "enabled"
@@ -121,7 +116,7 @@ def test_namespace_labels_profile_and_quota() -> None:
 
 def test_roles_and_groups_follow_the_spec() -> None:
     spec = load_spec("production")
-    objs = team_objects(spec)
+    objs = team_objects(spec, load_lock(spec.release))
     bindings = {name_of(o): o for o in objs if o["kind"] == "RoleBinding"}
     assert bindings["namespaceAdmin"]["roleRef"]["name"] == "kubeflow-admin"
     assert bindings["namespaceAdmin"]["subjects"][0]["name"] == "lead@example.com"
@@ -144,7 +139,11 @@ def test_roles_and_groups_follow_the_spec() -> None:
 
 def test_network_policies_deny_by_default_and_open_only_the_egress_list() -> None:
     spec = spec_with_teams(2)
-    pols = {(namespace_of(o), name_of(o)): o["spec"] for o in team_objects(spec) if o["kind"] == "NetworkPolicy"}
+    pols = {
+        (namespace_of(o), name_of(o)): o["spec"]
+        for o in team_objects(spec, load_lock(spec.release))
+        if o["kind"] == "NetworkPolicy"
+    }
     assert pols[("team-0000", "default-deny")] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     internet = pols[("team-0000", "allow-egress-list")]["egress"][0]["to"][0]["ipBlock"]
     assert (
@@ -158,7 +157,7 @@ def test_network_policies_deny_by_default_and_open_only_the_egress_list() -> Non
 
 def test_deterministic_and_no_platform_namespace() -> None:
     spec = spec_with_teams(10)
-    first, second = team_objects(spec), team_objects(spec)
+    first, second = team_objects(spec, load_lock(spec.release)), team_objects(spec, load_lock(spec.release))
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
     assert not {namespace_of(o) for o in first} & set(PLATFORM_NAMESPACES)
 
@@ -168,7 +167,8 @@ def test_pipelines_disabled_drops_the_kfp_objects() -> None:
     data["components"]["pipelines"] = {"enabled": False}
     from kubeforge.spec.model import PlatformSpec
 
-    objs = team_objects(PlatformSpec.model_validate(data))
+    spec = PlatformSpec.model_validate(data)
+    objs = team_objects(spec, load_lock(spec.release))
     assert not [o for o in objs if name_of(o).startswith("ml-pipeline") or name_of(o) == "kfp-launcher"]
     ns = next(o for o in objs if o["kind"] == "Namespace")
     assert "pipelines.kubeflow.org/enabled" not in ns["metadata"]["labels"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from kubeforge.k8s import KObj
-
-PART_OF = "app.kubernetes.io/part-of"
-COMPONENT = "app.kubernetes.io/component"
-VERSION = "kubeforge.io/component-version"
-MANAGED = "app.kubernetes.io/managed-by"
+from kubeforge.names import (
+    COMPONENT_LABEL,
+    COMPONENT_VERSION_LABEL,
+    KUBEFORGE_COMPONENT_LABEL,
+    MANAGED_BY_LABEL,
+    PART_OF_LABEL,
+)
 
 
 def add_labels(objects: list[KObj], component: str, version: str) -> list[KObj]:
@@ -18,10 +20,10 @@ def add_labels(objects: list[KObj], component: str, version: str) -> list[KObj]:
     for obj in objects:
         meta = obj.setdefault("metadata", {})
         labels = meta.get("labels") or {}
-        labels.setdefault(PART_OF, "kubeforge")  # upstream selects on its own part-of (kubeflow-profile)
-        labels[MANAGED] = "kubeforge"
-        labels[VERSION] = version
-        labels.setdefault(COMPONENT, component)
-        labels["kubeforge.io/component"] = component
+        labels.setdefault(PART_OF_LABEL, "kubeforge")  # upstream selects on its own part-of (kubeflow-profile)
+        labels[MANAGED_BY_LABEL] = "kubeforge"
+        labels[COMPONENT_VERSION_LABEL] = version
+        labels.setdefault(COMPONENT_LABEL, component)
+        labels[KUBEFORGE_COMPONENT_LABEL] = component
         meta["labels"] = labels
     return objects

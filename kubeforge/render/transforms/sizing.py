@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from kubeforge.k8s import KObj, pod_spec
+from kubeforge.k8s import KObj, name_of, pod_spec
 from kubeforge.spec.model import ComponentSpec, Resources, Sizing
 from kubeforge.spec.quantity import parse_quantity
 
@@ -121,8 +121,7 @@ def _annotate_sidecar(obj: KObj, plan: Plan) -> None:
 def size_injector_defaults(objects: list[KObj], plan: Plan) -> list[KObj]:
     """The mesh-wide default sidecar resources (pods of teams, notebooks) in istio-sidecar-injector's values."""
     for obj in objects:
-        meta = obj.get("metadata") or {}
-        if obj.get("kind") != "ConfigMap" or meta.get("name") != "istio-sidecar-injector":
+        if obj.get("kind") != "ConfigMap" or name_of(obj) != "istio-sidecar-injector":
             continue
         data = obj.get("data") or {}
         if "values" not in data:

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from kubeforge.errors import EXIT_BAD_INPUT, BadInput
-from kubeforge.tenancy.rules import load_checked_spec
+from kubeforge.spec import load_spec
 
 
 def _profile(tmp_path: Path, teams: list[dict[str, object]], groups: list[dict[str, str]] | None = None) -> Path:
@@ -19,7 +19,7 @@ def _profile(tmp_path: Path, teams: list[dict[str, object]], groups: list[dict[s
 
 def _error(tmp_path: Path) -> BadInput:
     with pytest.raises(BadInput) as info:
-        load_checked_spec("p", profiles=tmp_path)
+        load_spec("p", profiles=tmp_path)
     assert info.value.exit_code == EXIT_BAD_INPUT
     assert "\n" not in str(info.value)
     return info.value
@@ -61,5 +61,5 @@ def test_group_mapped_to_unknown_team(tmp_path: Path) -> None:
 
 
 def test_a_good_team_loads(tmp_path: Path) -> None:
-    spec = load_checked_spec("p", profiles=_profile(tmp_path, [{"name": "t", "owners": ["a@example.com"]}]))
+    spec = load_spec("p", profiles=_profile(tmp_path, [{"name": "t", "owners": ["a@example.com"]}]))
     assert [t.name for t in spec.teams] == ["t"]

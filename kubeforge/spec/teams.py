@@ -1,22 +1,19 @@
 """Team checks the spec model cannot express per field: reserved names, quota vs LimitRange.
 
-Messages start with the field path ("teams.0.name: ...") so `kubeforge.spec.load` can name file
-and field when the model's validator calls `team_problems`; `check_teams` raises them directly.
+`check_teams` raises the first problem naming its field ("teams.0.name") and, given the merge's
+origins, the file that set it; `kubeforge.spec.load` calls it on every spec it loads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from pathlib import Path
 
 from kubeforge.errors import BadInput
-from kubeforge.paths import MANIFESTS_DIR, PROFILES_DIR
-from kubeforge.spec.load import load_spec, merged_document
+from kubeforge.names import reserved_namespace
 from kubeforge.spec.merge import Path_, origin_of
 from kubeforge.spec.model import PlatformSpec, Team
 from kubeforge.spec.quantity import parse_quantity
-from kubeforge.tenancy.platform import reserved_namespace
 
 
 def _quantity(value: str | None) -> Decimal | None:
@@ -58,13 +55,3 @@ def check_teams(spec: PlatformSpec, origin: dict[Path_, str] | None = None, fall
     loc: tuple[str | int, ...] = tuple(int(p) if p.isdigit() else p for p in field.split("."))
     file = origin_of(origin, loc, fallback) if origin is not None else (fallback or None)
     raise BadInput(message, file=file, field=field)
-
-
-def load_checked_spec(
-    profile: str, overrides: list[Path] | None = None, *, profiles: Path = PROFILES_DIR, manifests: Path = MANIFESTS_DIR
-) -> PlatformSpec:
-    """`load_spec` plus the team checks, with file and field named as load_spec names them."""
-    spec = load_spec(profile, overrides, profiles=profiles, manifests=manifests)
-    _, origin, last = merged_document(profile, overrides, profiles)
-    check_teams(spec, origin, last)
-    return spec

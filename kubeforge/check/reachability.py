@@ -12,16 +12,17 @@ import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from kubeforge.check.findings import Finding
+from kubeforge.findings import Finding
 from kubeforge.k8s import KObj
+from kubeforge.names import KUBE_DNS_PODS
 from kubeforge.netpol import Flow, FlowSide, Network, check_flows
-from kubeforge.security.allows import ANYWHERE, TEAMS, Allow, Side, platform_allows
+from kubeforge.security.allows import platform_allows
 from kubeforge.security.apiserver import api_server_cidrs
+from kubeforge.security.declared import ANYWHERE, EVERY_TEAM, Allow, Side
 from kubeforge.security.inventory import Inventory
 from kubeforge.security.permissive import uncovered_webhooks
 from kubeforge.spec.model import PlatformSpec, Team
 from kubeforge.tenancy.kfp import ARTIFACT_PROXY, ARTIFACT_PROXY_PORT
-from kubeforge.tenancy.platform import KUBE_DNS_PODS, PLATFORM_NAMESPACES, TEAM_LABEL
 
 PROBE = {"kubeforge.io/probe": "workload"}
 PROBE_PORT = 8888
@@ -71,7 +72,7 @@ def _side(side: Side, team: Team | None) -> FlowSide | None:
         return FlowSide(ip=_address(side.cidrs[0]))
     if side.namespace == ANYWHERE:
         return FlowSide(ip=OUTSIDE)
-    if side.namespace == TEAMS:
+    if side.namespace == EVERY_TEAM:
         if team is None or side.namespace_labels:
             return None
         return FlowSide(team.name, side.pods or PROBE)
@@ -95,13 +96,15 @@ def _allow_flows(a: Allow, team: Team | None, inv: Inventory) -> list[Flow]:
 
 
 def _team_allows(allows: list[Allow]) -> list[Allow]:
-    return [a for a in allows if TEAMS in (a.src.namespace, a.dst.namespace)]
+    return [a for a in allows if EVERY_TEAM in (a.src.namespace, a.dst.namespace)]
 
 
 def required_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
     inv = Inventory(objects)
     allows, _ = platform_allows(spec, inv)
-    flows = [f for a in allows if TEAMS not in (a.src.namespace, a.dst.namespace) for f in _allow_flows(a, None, inv)]
+    flows = [
+        f for a in allows if EVERY_TEAM not in (a.src.namespace, a.dst.namespace) for f in _allow_flows(a, None, inv)
+    ]
     per_team = _team_allows(allows)
     for team in sorted(spec.teams, key=lambda t: t.name):
         probe = FlowSide(team.name, PROBE)
@@ -188,9 +191,7 @@ def _findings(spec: PlatformSpec, objects: list[KObj]) -> list[Finding]:
 
 
 __all__ = [
-    "PLATFORM_NAMESPACES",
     "PROBE",
-    "TEAM_LABEL",
     "forbidden_flows",
     "reachability_findings",
     "required_flows",

@@ -1,8 +1,6 @@
-"""Names every tenancy and security module agrees on: platform namespaces, labels, principals."""
+"""Names every layer agrees on: labels, annotations, platform namespaces, principals (a leaf: imports nothing)."""
 
 from __future__ import annotations
-
-from kubeforge.k8s import KObj
 
 PLATFORM_NAMESPACES = (
     "auth",
@@ -16,12 +14,30 @@ PLATFORM_NAMESPACES = (
 # Namespaces Kubernetes itself owns; a team there would share them with the control plane.
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 
-COMPONENT = "app.kubernetes.io/component"
+# The components kubeforge authors itself (beside upstream's): platform security and the teams.
+SECURITY_COMPONENT = "security"
+TEAMS_COMPONENT = "teams"
+
+COMPONENT_LABEL = "app.kubernetes.io/component"
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+# Which kubeforge component rendered an object, and that component's upstream version.
+KUBEFORGE_COMPONENT_LABEL = "kubeforge.io/component"
+COMPONENT_VERSION_LABEL = "kubeforge.io/component-version"
 TEAM_LABEL = "kubeforge.io/team"
+# Namespaces with this label set to "enabled" may scrape platform metrics ports.
+MONITORING_LABEL = "kubeforge.io/monitoring"
 # Upstream's NetworkPolicies (ml-pipeline, seaweedfs) admit namespaces carrying this label.
-PROFILE_LABEL = "app.kubernetes.io/part-of"
+PROFILE_LABEL = PART_OF_LABEL
 PROFILE_VALUE = "kubeflow-profile"
-NAMESPACE_NAME = "kubernetes.io/metadata.name"
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+# A Secret whose values are generated per install: `key=value-id[/bcrypt],...` (kubeforge.secrets).
+GENERATED_SECRET_ANNOTATION = "kubeforge.io/generated-secret"
+# A Secret the apply stage fills (each team's artifact-store credentials), and with what.
+FILL_ANNOTATION = "kubeforge.io/fill"
+# Why an object (a PERMISSIVE exception) exists.
+REASON_ANNOTATION = "kubeforge.io/reason"
 
 USERID_HEADER = "kubeflow-userid"
 DEX_ISSUER = "http://dex.auth.svc.cluster.local:5556/dex"
@@ -47,27 +63,3 @@ KUBE_DNS_PODS = {"k8s-app": "kube-dns"}
 def reserved_namespace(name: str) -> bool:
     """A team may not take a namespace the platform or Kubernetes owns."""
     return name in PLATFORM_NAMESPACES or name in SYSTEM_NAMESPACES or name.startswith("kube-")
-
-
-def meta(name: str, namespace: str | None, component: str, labels: dict[str, str] | None = None) -> dict[str, object]:
-    out: dict[str, object] = {"name": name}
-    if namespace is not None:
-        out["namespace"] = namespace
-    out["labels"] = {COMPONENT: component, **(labels or {})}
-    return out
-
-
-def obj(api_version: str, kind: str, metadata: dict[str, object], **rest: object) -> KObj:
-    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **rest}
-
-
-def ns_peer(namespace: str, pods: dict[str, str] | None = None) -> dict[str, object]:
-    """A NetworkPolicy peer: pods (or all pods) of one namespace, by its name label."""
-    peer: dict[str, object] = {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME: namespace}}}
-    peer["podSelector"] = {"matchLabels": dict(pods)} if pods else {}
-    return peer
-
-
-TEAM_NAMESPACES_PEER: dict[str, object] = {
-    "namespaceSelector": {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]}
-}
