@@ -9,6 +9,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from kubeforge.errors import BadInput, IntegrityError
+from kubeforge.files import write_atomic
 from kubeforge.release.digest import tree_sha256
 from kubeforge.release.model import LockedSource
 
@@ -42,9 +43,7 @@ def marker_data(src: LockedSource) -> dict[str, str]:
 def write_marker(folder: Path, src: LockedSource) -> None:
     """The marker, with the folder's stat fingerprint: what the next render compares cheaply."""
     data = {**marker_data(src), "stat": stat_fingerprint(folder, src)}
-    tmp = folder / f"{MARKER}.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / MARKER)
+    write_atomic(folder / MARKER, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 def stat_fingerprint(folder: Path, src: LockedSource) -> str:

@@ -17,15 +17,24 @@ from kubeforge.spec.merge import Path_, deep_merge, origin_of
 from kubeforge.spec.model import PlatformSpec
 from kubeforge.spec.teams import check_teams
 
+MAX_SPEC_BYTES = 4 << 20  # a profile of 1000 teams is about 200 KB
+MAX_SPEC_NODES = 200_000  # that profile is about 15,000 nodes
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """A YAML mapping, or BadInput naming the file and line."""
+    """A YAML mapping, or BadInput naming the file and line; size and alias expansion bounded before building it."""
     try:
+        size = path.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            raise BadInput(f"{size} bytes; a spec file may have at most {MAX_SPEC_BYTES} bytes", file=str(path))
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise BadInput("file not found", file=str(path)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read: {getattr(exc, 'strerror', None) or exc}", file=str(path)) from exc
     try:
-        doc = yaml.safe_load(text)
+        doc = bounded_load(text, file=str(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "?"
@@ -36,6 +45,48 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise BadInput(f"expected a mapping at the top, got {type(doc).__name__}", file=str(path))
     return doc
+
+
+def bounded_load(text: str, *, file: str | None = None) -> Any:
+    """safe_load, but the composed tree is measured first with aliases expanded: an anchor bomb is refused.
+
+    PyYAML shares an aliased node; everything after loading (merge, validation) walks it once per alias.
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        nodes = _expanded_size(node, {})
+        if nodes > MAX_SPEC_NODES:
+            raise BadInput(
+                f"expands to more than {MAX_SPEC_NODES} YAML nodes (anchors and aliases counted each time they are used)",
+                file=file,
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes in the tree with every alias expanded; each distinct node measured once (linear time)."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    memo[id(node)] = MAX_SPEC_NODES + 1  # a recursive alias expands without end
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            total += _expanded_size(child, memo)
+            if total > MAX_SPEC_NODES:
+                break
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            total += _expanded_size(key, memo) + _expanded_size(value, memo)
+            if total > MAX_SPEC_NODES:
+                break
+    memo[id(node)] = total
+    return total
 
 
 def profile_names(profiles: Path = PROFILES_DIR) -> list[str]:

@@ -279,3 +279,37 @@ def test_render_and_check_refuse_a_cache_file_changed_after_fetch(
         line = refused(kubeforge(*command))
         assert expected in line, command
     assert not (tmp_path / "out").exists()
+
+
+# --- input too big to build ----------------------------------------------------------------------------
+def anchor_bomb(levels: int = 9, width: int = 9) -> str:
+    """The billion-laughs of maps: each level a map of `width` aliases of the level before."""
+    lines = ["l0: &l0 {x: 1, y: 2}"]
+    for i in range(1, levels + 1):
+        refs = ", ".join(f"k{j}: *l{i - 1}" for j in range(width))
+        lines.append(f"l{i}: &l{i} {{{refs}}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_anchor_bomb_in_overrides(kubeforge: Run, home: Path, tmp_path: Path) -> None:
+    bomb = write(tmp_path / "bomb.yaml", anchor_bomb())
+    line = refused(show(kubeforge, home, "-f", bomb))
+    assert line == (
+        f"error: {bomb}: expands to more than 200000 YAML nodes (anchors and aliases counted each time they are used)"
+    )
+
+
+def test_anchor_bomb_in_a_profile(kubeforge: Run, home: Path) -> None:
+    bomb = write(home / "profiles" / "bomb.yaml", "extends: kind\n" + anchor_bomb())
+    line = refused(show(kubeforge, home, "--profile", "bomb"))
+    assert line.startswith(f"error: {bomb}: expands to more than 200000 YAML nodes")
+
+
+def test_a_50_mb_spec(kubeforge: Run, home: Path, tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    with big.open("w") as fh:
+        fh.write("teams:\n")
+        row = "  - {name: t, owners: [a@example.com]}\n"
+        fh.write(row * (50_000_000 // len(row)))
+    line = refused(show(kubeforge, home, "-f", big))
+    assert line == f"error: {big}: {big.stat().st_size} bytes; a spec file may have at most 4194304 bytes"
