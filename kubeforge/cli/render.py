@@ -50,7 +50,7 @@ def render(
 ) -> None:
     """Render the platform offline from the verified cache into --out."""
     spec = load_spec(profile, overrides or [])
-    target = out or Path("build") / profile
+    target = out or Path("build") / spec.profile
     check_writable(target)
     result, secrets = render_spec(spec, quiet=output is Output.json)
     summary = write_render(result, target)

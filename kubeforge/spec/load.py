@@ -93,6 +93,36 @@ def profile_names(profiles: Path = PROFILES_DIR) -> list[str]:
     return sorted(p.stem for p in profiles.glob("*.yaml"))
 
 
+def is_profile_path(name: str) -> bool:
+    """--profile takes a name in profiles/ or a path to a profile file (it ends in .yaml/.yml or has a /)."""
+    return "/" in name or name.endswith((".yaml", ".yml"))
+
+
+def profile_file(name: str, profiles: Path = PROFILES_DIR) -> Path:
+    return Path(name) if is_profile_path(name) else profiles / f"{name}.yaml"
+
+
+def profile_name(name: str) -> str:
+    """What the spec calls a profile given by path: its file name without the extension."""
+    return Path(name).stem if is_profile_path(name) else name
+
+
+def without_nulls(data: dict[str, Any]) -> dict[str, Any]:
+    """`key: null` removes the key (the field goes back to its default); `components.X: null` switches X off."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "components" and isinstance(value, dict):
+            out[key] = {
+                name: {"enabled": False} if comp is None else without_nulls(comp) if isinstance(comp, dict) else comp
+                for name, comp in value.items()
+            }
+        elif isinstance(value, dict):
+            out[key] = without_nulls(value)
+        elif value is not None:
+            out[key] = value
+    return out
+
+
 def _profile_chain(name: str, profiles: Path) -> list[tuple[Path, dict[str, Any]]]:
     """The profile and its ancestors, base first."""
     chain: list[tuple[Path, dict[str, Any]]] = []
@@ -102,8 +132,8 @@ def _profile_chain(name: str, profiles: Path) -> list[tuple[Path, dict[str, Any]
     while current is not None:
         if current in seen:
             loop = " -> ".join([*seen, current])
-            raise BadInput(f"extends loop: {loop}", file=str(profiles / f"{seen[-1]}.yaml"), field="extends")
-        path = profiles / f"{current}.yaml"
+            raise BadInput(f"extends loop: {loop}", file=str(chain[-1][0]), field="extends")
+        path = profile_file(current, profiles) if not seen else profiles / f"{current}.yaml"
         if not path.is_file():
             known = ", ".join(profile_names(profiles)) or "none"
             raise BadInput(
@@ -138,7 +168,7 @@ def merged_document(
             raise BadInput("overrides cannot extend; pass --profile instead", file=str(path), field="extends")
         data = deep_merge(data, doc, origin, str(path))
         last = str(path)
-    data["profile"] = profile
+    data["profile"] = profile_name(profile)
     return data, origin, last
 
 
@@ -170,6 +200,7 @@ def load_spec(
     data, origin, last = merged_document(profile, overrides, profiles)
     if extra:
         data = deep_merge(data, extra, origin, "stack config")
+    data = without_nulls(data)
     try:
         spec = PlatformSpec.model_validate(data)
     except ValidationError as exc:
