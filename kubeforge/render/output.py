@@ -18,6 +18,7 @@ from kubeforge.errors import BadInput
 from kubeforge.files import write_atomic
 from kubeforge.k8s import ident
 from kubeforge.render.footprint import footprint
+from kubeforge.render.leftovers import remove_stale, tagged
 from kubeforge.render.pipeline import Render
 from kubeforge.render.transforms.images import images_of
 from kubeforge.render.yamlio import dump_stream
@@ -145,7 +146,9 @@ def write_render(render: Render, out: Path) -> dict[str, Any]:
     check_writable(out)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    for kind in ("tmp", "old"):
+        remove_stale(out.parent, f".{out.name}.{kind}-")  # what a killed render left beside this output
+    staging = Path(tempfile.mkdtemp(prefix=tagged(f".{out.name}.tmp-"), dir=out.parent))
     try:
         for name, text in component_files(render).items():
             (staging / name).write_text(text, encoding="utf-8")
@@ -166,7 +169,7 @@ def _swap(staging: Path, out: Path) -> None:
     old = None
     if out.exists():
         _check_ours(out, out)  # again, just before: nothing the user put there since is ever removed
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        old = out.with_name(f".{out.name}.old-{os.getpid()}-0")
         os.rename(out, old)
     os.rename(staging, out)
     if old is not None:

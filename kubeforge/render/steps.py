@@ -21,6 +21,7 @@ from kubeforge.k8s import CLUSTER_SCOPED_KINDS, KObj, labels_of, metadata_of
 from kubeforge.release.model import Lock
 from kubeforge.render.extensions import ADDITIONS
 from kubeforge.render.kustomize import Build, plan_builds, run_builds
+from kubeforge.render.leftovers import WORKSPACE_PREFIX, remove_stale, tagged
 from kubeforge.render.order import enabled_components, object_sort_key
 from kubeforge.render.records import Record
 from kubeforge.render.transforms.hardening import bound_service_accounts
@@ -112,10 +113,11 @@ def build_upstream(state: State) -> None:
         sizing = plan_for(spec.sizing, spec.components.get(name))
         state.components[name] = Component(name, comp.version, namespace, sizing, "upstream")
     builds = plan_builds(lock, names, state.kustomize)
+    remove_stale(Path(tempfile.gettempdir()), WORKSPACE_PREFIX)  # left by a render that was killed
     with ExitStack() as stack:
 
         def workspace() -> Path:
-            ws = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kubeforge-ws-")))
+            ws = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=tagged(WORKSPACE_PREFIX))))
             materialize(lock, roots, ws, {f for name in names for f in lock.components[name].files})
             return ws
 
