@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -54,3 +56,28 @@ def test_second_render_into_the_same_out_is_refused(kubeforge: Run, home: Path, 
         f"error: --out: {out} is being written by another kubeforge render (pid {os.getpid()}): run again when it ends"
     )
     assert not out.exists()
+
+
+def test_sigterm_mid_render_leaves_no_workspace(kubeforge: Run, upstream: Path, tmp_path: Path) -> None:
+    """A real render killed with SIGTERM while kustomize runs: its workspace and staging are removed."""
+    assert kubeforge("fetch", "--release", "26.03", "--mirror", upstream).rc == 0
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    private = tmp_path / "private"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBEFORGE_", "XDG_"))}
+    env.update(KUBEFORGE_CACHE=str(private / "cache"), KUBEFORGE_STATE=str(private / "state"), TMPDIR=str(tmpdir))
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "kubeforge"), "render", "--out", str(tmp_path / "out")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmpdir.glob("kubeforge-ws-*")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmpdir.glob("kubeforge-ws-*")), "the render never laid out its workspace"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+    assert list(tmpdir.iterdir()) == []
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
