@@ -209,7 +209,23 @@ def load_spec(
         raise BadInput(msg, file=origin_of(origin, loc, last), field=field) from exc
     check_against_lock(spec, origin, last, manifests)
     check_teams(spec, origin, last)
+    check_gpu_quotas(spec, origin, last)
     return spec
+
+
+def check_gpu_quotas(spec: PlatformSpec, origin: dict[Path_, str], last: str) -> None:
+    """A team's GPU quota on a cluster without GPUs could never be used: refused, as the field documents."""
+    if spec.gpu.enabled:
+        return
+    for i, team in enumerate(spec.teams):
+        if team.quota.gpu > 0:
+            loc = ("teams", str(i), "quota", "gpu")
+            raise BadInput(
+                f"team {team.name!r} has a GPU quota of {team.quota.gpu} but gpu.enabled is false; "
+                "enable GPUs or set the quota to 0",
+                file=origin_of(origin, loc, last),
+                field=".".join(loc),
+            )
 
 
 def check_against_lock(spec: PlatformSpec, origin: dict[Path_, str], last: str, manifests: Path) -> Lock:

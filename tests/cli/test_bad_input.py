@@ -313,3 +313,12 @@ def test_a_50_mb_spec(kubeforge: Run, home: Path, tmp_path: Path) -> None:
         fh.write(row * (50_000_000 // len(row)))
     line = refused(show(kubeforge, home, "-f", big))
     assert line == f"error: {big}: {big.stat().st_size} bytes; a spec file may have at most 4194304 bytes"
+
+
+def test_gpu_quota_while_gpus_are_disabled(kubeforge: Run, home: Path, tmp_path: Path) -> None:
+    o = write(tmp_path / "o.yaml", "teams:\n  - name: vision\n    owners: [a@example.com]\n    quota: {gpu: 2}\n")
+    line = refused(show(kubeforge, home, "-f", o))
+    assert line == (
+        f"error: {o}: teams.0.quota.gpu: team 'vision' has a GPU quota of 2 but gpu.enabled is false; "
+        "enable GPUs or set the quota to 0"
+    )

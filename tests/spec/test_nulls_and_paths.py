@@ -19,10 +19,11 @@ def test_null_switches_a_component_off(tmp_path: Path) -> None:
 
 def test_null_returns_a_field_to_its_default(tmp_path: Path) -> None:
     o = tmp_path / "o.yaml"
-    o.write_text("gpu: null\n")
-    gpu = load_spec("gpu")
-    assert gpu.gpu != load_spec("kind").gpu.__class__()
-    assert load_spec("gpu", [o]).gpu == gpu.gpu.__class__()
+    o.write_text("sizing: null\n")
+    kind = load_spec("kind")
+    default = type(kind.sizing)()
+    assert kind.sizing != default  # kind sets its own sizing
+    assert load_spec("kind", [o]).sizing == default
 
 
 def test_profile_by_path(tmp_path: Path) -> None:
