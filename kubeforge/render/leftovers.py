@@ -23,7 +23,7 @@ def tagged(prefix: str) -> str:
 def remove_stale(folder: Path, prefix: str) -> list[Path]:
     """Remove our folders in `folder` named `prefix` PID `-...` whose process is gone or that are too old."""
     pattern = re.compile(re.escape(prefix) + r"(\d+)-")
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(folder.iterdir())
     except OSError:
