@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from kubeforge.errors import BadInput
 from kubeforge.paths import MANIFESTS_DIR, PROFILES_DIR
 from kubeforge.release.model import Lock
-from kubeforge.release.store import load_lock
+from kubeforge.release.store import load_definition, load_lock, releases
 from kubeforge.spec.merge import Path_, deep_merge, origin_of
 from kubeforge.spec.model import PlatformSpec
 from kubeforge.spec.teams import check_teams
@@ -213,6 +213,14 @@ def load_spec(
     return spec
 
 
+def known_components(manifests: Path = MANIFESTS_DIR) -> set[str]:
+    """Every component some release defines: a profile may name one the chosen release lacks."""
+    names: set[str] = set()
+    for release in releases(manifests):
+        names.update(load_definition(release, manifests).components)
+    return names
+
+
 def check_gpu_quotas(spec: PlatformSpec, origin: dict[Path_, str], last: str) -> None:
     """A team's GPU quota on a cluster without GPUs could never be used: refused, as the field documents."""
     if spec.gpu.enabled:
@@ -243,6 +251,8 @@ def check_against_lock(spec: PlatformSpec, origin: dict[Path_, str], last: str, 
             field="cluster.kubernetes",
         )
     for name, comp in spec.components.items():
+        if name not in lock.components and name in known_components(manifests):
+            continue  # another release has it, this one not: off, and the render says so in a note
         if name not in lock.components:
             known = ", ".join(sorted(lock.components))
             raise BadInput(

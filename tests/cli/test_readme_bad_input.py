@@ -103,7 +103,9 @@ SCENARIOS: dict[str, Scenario] = {
     "release not defined": _overrides('release: "27.01"\n'),
     "Kubernetes outside the release's range": _overrides('cluster:\n  kubernetes: "1.33"\n'),
     "bad team name": _overrides("teams:\n  - name: ML_Research\n    owners: [a@example.com]\n"),
-    "GPU quota while GPUs are disabled": _overrides("teams:\n  - name: vision\n    owners: [a@example.com]\n    quota: {gpu: 2}\n"),
+    "GPU quota while GPUs are disabled": _overrides(
+        "teams:\n  - name: vision\n    owners: [a@example.com]\n    quota: {gpu: 2}\n"
+    ),
     "YAML anchor bomb": lambda kf, home, tmp, up: _overrides(anchor_bomb())(kf, home, tmp, up),
     "a 50 MB spec": _big,
     "hand-edited lock (`kubernetes.min`)": _edited_lock,
