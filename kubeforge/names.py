@@ -38,6 +38,9 @@ GENERATED_SECRET_ANNOTATION = "kubeforge.io/generated-secret"
 FILL_ANNOTATION = "kubeforge.io/fill"
 # Why an object (a PERMISSIVE exception) exists.
 REASON_ANNOTATION = "kubeforge.io/reason"
+# A team Namespace's address allow-list, read by the admission baseline (no team role writes Namespaces).
+CIDRS_ANNOTATION = "kubeforge.io/egress-cidrs"  # comma-separated: allow-list, API server, internet
+EXCEPT_ANNOTATION = "kubeforge.io/internet-except"  # ranges an internet rule must keep excluded
 
 USERID_HEADER = "kubeflow-userid"
 DEX_ISSUER = "http://dex.auth.svc.cluster.local:5556/dex"

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from kubeforge.findings import Finding
+from kubeforge.isolation.datapaths import artifact_problems
 from kubeforge.k8s import KObj
 from kubeforge.names import KUBE_DNS_PODS
 from kubeforge.netpol import Flow, FlowSide, Network, check_flows
@@ -29,6 +30,7 @@ PROBE_PORT = 8888
 CONTROL_PLANE_POD = {"kubeforge.io/probe": "kube-system"}
 OUTSIDE = "198.51.100.7"  # TEST-NET-2: a public address standing for "the internet" and external clients
 METADATA = "169.254.169.254"
+OUTSIDE_CANDIDATES = (OUTSIDE, "203.0.113.7", "192.0.2.7", "8.8.8.8")
 RULE_REQUIRED = "reachability/required"
 RULE_FORBIDDEN = "reachability/forbidden"
 RULE_MISSING = "reachability/missing-service"
@@ -64,7 +66,7 @@ def synthetic_objects(spec: PlatformSpec) -> list[KObj]:
 
 def _address(cidr: str) -> str:
     net = ipaddress.ip_network(cidr)
-    return OUTSIDE if net.prefixlen == 0 else str(next(net.hosts(), net.network_address))
+    return OUTSIDE if net.prefixlen == 0 else str(next(iter(net.hosts()), net.network_address))
 
 
 def _side(side: Side, team: Team | None) -> FlowSide | None:
@@ -138,6 +140,16 @@ def forbidden_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
                     deny(f"team-to-artifacts:{other}", FlowSide(other, {"app": ARTIFACT_PROXY}), ARTIFACT_PROXY_PORT)
                 )
         flows.append(deny("team-to-kube-system", FlowSide("kube-system", CONTROL_PLANE_POD), 10250))
+        # Platform stores a team never calls directly: the registry (through its UI), SeaweedFS's
+        # IAM, master and filer ports (only S3 is theirs).
+        for name, pods, port in (
+            ("model-registry", {"component": "model-registry-server"}, 8080),
+            ("seaweedfs-iam", {"app": "seaweedfs"}, 8111),
+            ("seaweedfs-master", {"app": "seaweedfs"}, 9333),
+            ("seaweedfs-filer", {"app": "seaweedfs"}, 8888),
+        ):
+            if inv.pods("kubeflow", pods):
+                flows.append(deny(f"team-to-{name}:{port}", FlowSide("kubeflow", pods), port))
         flows.append(deny("team-to-dns-metrics", FlowSide("kube-system", KUBE_DNS_PODS), 9153))
         for ns, pods, port in (
             ("auth", {"app": "dex"}, 5556),
@@ -146,11 +158,22 @@ def forbidden_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
         ):
             if inv.pods(ns, pods):
                 flows.append(deny(f"team-to-{ns}:{port}", FlowSide(ns, pods), port))
-        if team.egress.internet:
-            flows.append(deny("team-to-cloud-metadata", FlowSide(ip=METADATA), 80))
-        elif not team.egress.cidrs:
-            flows.append(deny("team-to-internet", FlowSide(ip=OUTSIDE), 80))
+        # Never skipped: the metadata service is refused with or without internet or an allow-list.
+        flows.append(deny("team-to-cloud-metadata", FlowSide(ip=METADATA), 80))
+        if not team.egress.internet:
+            flows.append(deny("team-to-internet", FlowSide(ip=_outside(team)), 443))
     return flows
+
+
+def _outside(team: Team) -> str:
+    """A public address outside the team's allow-list (the first candidate if the list covers them
+    all, so the flow fails and says so rather than being skipped)."""
+    nets = [ipaddress.ip_network(c) for c in team.egress.cidrs]
+    for candidate in OUTSIDE_CANDIDATES:
+        addr = ipaddress.ip_address(candidate)
+        if not any(addr.version == n.version and addr in n for n in nets):
+            return candidate
+    return OUTSIDE_CANDIDATES[0]
 
 
 @contextmanager
@@ -178,6 +201,11 @@ def _findings(spec: PlatformSpec, objects: list[KObj]) -> list[Finding]:
     _, problems = platform_allows(spec, inv)
     findings = [Finding(RULE_MISSING, "error", "", p) for p in problems]
     findings += [Finding(RULE_PERMISSIVE, "error", obj, msg) for obj, msg in uncovered_webhooks(inv)]
+    teams = sorted(t.name for t in spec.teams)
+    findings += [
+        Finding(RULE_FORBIDDEN, "error", f"/Namespace//{name.rsplit('[', 1)[-1].rstrip(']')}", f"{name}: {msg}")
+        for name, msg in artifact_problems(objects, teams)
+    ]
     network = Network.from_objects([*objects, *synthetic_objects(spec)])
     for rule, flows in (
         (RULE_REQUIRED, required_flows(spec, objects)),

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from kubeforge import __version__
-from kubeforge.cli import check, doctor, kind, release, render, spec
+from kubeforge.cli import check, doctor, kind, release, render, review, spec
 from kubeforge.cli.output import err_console
 from kubeforge.errors import KubeforgeError
 
@@ -25,6 +25,7 @@ app.add_typer(spec.app, name="spec")
 doctor.register(app)
 render.register(app)
 check.register(app)
+review.register(app)
 kind.register(app)
 
 

@@ -39,11 +39,51 @@ def _patch_dex_deployment(dep: KObj, env_refs: list[tuple[str, str]], callback: 
     dex["env"] = env
 
 
+# Bounded sessions: Dex ID tokens live 1 h (dex.TOKEN_EXPIRY); oauth2-proxy refreshes them before
+# they expire and ends the session with the refresh token's absolute lifetime.
+OAUTH2_PROXY_SESSION = {
+    "scope": '"profile email groups openid offline_access"',
+    "cookie_expire": '"24h"',
+    "cookie_refresh": '"50m"',
+}
+
+
+def allowed_groups(spec: PlatformSpec) -> list[str]:
+    """Every IdP group bound to some team: outside kind, only their members sign in."""
+    own = {g for t in spec.teams for g in (*t.groups.owners, *t.groups.members, *t.groups.viewers)}
+    return sorted(own | {m.group for m in spec.identity.groups})
+
+
+def _email_domains(spec: PlatformSpec) -> list[str]:
+    people = {e for t in spec.teams for e in (*t.owners, *t.members, *t.viewers)}
+    return sorted({e.rsplit("@", 1)[1] for e in people}) or ["*"]
+
+
+def _toml_list(values: list[str]) -> str:
+    return "[ " + ", ".join(f'"{v}"' for v in values) + " ]"
+
+
 def _oauth2_proxy_cfg(text: str, spec: PlatformSpec) -> str:
     hosts = sorted({u.split("://", 1)[1] for u in base_urls(spec)})
-    line = "whitelist_domains = [ " + ", ".join(f'"{h}"' for h in hosts) + " ]"
-    kept = [ln for ln in text.splitlines() if not ln.startswith("whitelist_domains")]
-    return "\n".join([*kept, "", "# kubeforge: post-login redirects only to the platform's own origins", line]) + "\n"
+    settings = {"whitelist_domains": _toml_list(hosts), **OAUTH2_PROXY_SESSION}
+    if not spec.is_kind:
+        groups = allowed_groups(spec)
+        settings["email_domains"] = _toml_list(_email_domains(spec))
+        if groups:
+            settings["allowed_groups"] = _toml_list(groups)
+    kept = [ln for ln in text.splitlines() if ln.split("=", 1)[0].strip() not in settings]
+    lines = [f"{k} = {v}" for k, v in settings.items()]
+    return (
+        "\n".join(
+            [
+                *kept,
+                "",
+                "# kubeforge: redirects to our origins, bounded sessions, sign-in for the teams' people",
+                *lines,
+            ]
+        )
+        + "\n"
+    )
 
 
 def configure_identity(spec: PlatformSpec, objects: list[KObj], secrets: SecretStore) -> list[KObj]:
@@ -86,6 +126,9 @@ def configure_identity(spec: PlatformSpec, objects: list[KObj], secrets: SecretS
             new = copy.deepcopy(obj)
             # Secure cookies whenever users arrive over TLS.
             new["data"]["FORCE_HTTPS"] = "false" if spec.ingress.tls.mode == "none" else "true"
+            # Verify the issuer's certificate outside kind (oauth2-proxy's SSL_INSECURE_SKIP_VERIFY).
+            if "ALLOW_SELF_SIGNED_ISSUER" in new["data"]:
+                new["data"]["ALLOW_SELF_SIGNED_ISSUER"] = "true" if spec.is_kind else "false"
             out.append(new)
         else:
             out.append(obj)

@@ -11,6 +11,12 @@ from kubeforge.identity.store import SecretStore
 from kubeforge.spec.model import GitHubConnector, LDAPConnector, OIDCConnector, PlatformSpec
 
 CALLBACK = "/oauth2/callback"
+# Bounded lifetimes: upstream keeps Dex's defaults (24 h ID tokens, refresh tokens that never expire).
+TOKEN_EXPIRY: dict[str, Any] = {
+    "idTokens": "1h",
+    "signingKeys": "6h",
+    "refreshTokens": {"reuseInterval": "3s", "validIfNotUsedFor": "12h", "absoluteLifetime": "24h"},
+}
 
 
 def base_urls(spec: PlatformSpec) -> list[str]:
@@ -134,4 +140,7 @@ def dex_config(
     for client in clients:
         client["redirectURIs"] = sorted(set(client.get("redirectURIs") or []) | set(redirect_uris(spec)))
     config["staticClients"] = clients
+    config["expiry"] = TOKEN_EXPIRY
+    # Upstream logs at debug: request details, claims and connector responses reach the logs.
+    config["logger"] = {**(config.get("logger") or {}), "level": "info"}
     return config, hashes, sorted({e for _, e in conns})

@@ -6,6 +6,7 @@ the object list and a context. The CrossGuard pack (policy/) runs the same funct
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,6 +17,13 @@ import yaml
 from kubeforge.findings import Finding, Severity
 from kubeforge.k8s import KObj, annotations_of, ident, labels_of, name_of, namespace_of, pod_spec
 from kubeforge.names import GENERATED_SECRET_ANNOTATION, TEAM_LABEL
+from kubeforge.policy.isolation_rules import (
+    open_policies,
+    shared_credentials,
+    tenant_roles,
+    viewer_writes,
+    wide_private_egress,
+)
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,35 @@ def image_tags(objects: list[KObj], ctx: PolicyContext) -> Iterable[tuple[KObj, 
                 yield obj, f"container {c.get('name')}: image {image!r} has no tag"
             elif last.endswith(":latest"):
                 yield obj, f"container {c.get('name')}: image {image!r} uses :latest"
+    yield from config_image_tags(objects)
+
+
+def _config_images(value: object, path: str) -> Iterable[tuple[str, str]]:
+    """(path, version) of every `defaultImageVersion` in a JSON config (KServe's runtime images)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "defaultImageVersion" and isinstance(v, str):
+                yield f"{path}.{k}", v
+            yield from _config_images(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _config_images(v, f"{path}[{i}]")
+
+
+def config_image_tags(objects: list[KObj]) -> Iterable[tuple[KObj, str]]:
+    for obj in objects:
+        if obj.get("kind") != "ConfigMap":
+            continue
+        for key, text in (obj.get("data") or {}).items():
+            if key.startswith("_") or not isinstance(text, str) or "defaultImageVersion" not in text:
+                continue  # `_example` keys are documentation, never read
+            try:
+                doc = json.loads(text)
+            except ValueError:
+                continue
+            for where, version in _config_images(doc, key):
+                if version in ("", "latest"):
+                    yield obj, f"{where} is {version!r}: images it names float"
 
 
 def plaintext_secrets(objects: list[KObj], ctx: PolicyContext) -> Iterable[tuple[KObj, str]]:
@@ -221,6 +258,21 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("KF009", "error", "Static Dex users are for laptops; production signs in through an IdP.", static_users),
     Rule("KF010", "error", "Every team is bounded by a quota and gets default limits.", team_quota),
+    Rule("KF011", "error", "A mesh policy admitting any caller lets one team into every store.", open_policies),
+    Rule(
+        "KF012",
+        "error",
+        "A team role that writes NetworkPolicies, Endpoints or bindings undoes the team's isolation.",
+        tenant_roles,
+    ),
+    Rule(
+        "KF013",
+        "error",
+        "A credential shared across a team boundary opens one team's data to another.",
+        shared_credentials,
+    ),
+    Rule("KF014", "error", "A viewer reads: no writes, no notebook kernel acting as default-editor.", viewer_writes),
+    Rule("KF015", "error", "Team egress to a whole private range reaches every pod and node.", wide_private_egress),
 )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from kubeforge.gpu import gpu_objects
 from kubeforge.identity import FileSecretStore
+from kubeforge.isolation import baseline_objects
 from kubeforge.k8s import KObj
 from kubeforge.names import SECURITY_COMPONENT, TEAMS_COMPONENT
 from kubeforge.paths import state_dir
@@ -27,7 +28,9 @@ class Addition:
 
 ADDITIONS = (
     Addition(SECURITY_COMPONENT, "kubeforge", lambda spec, _lock, objects: platform_security(spec, objects)),
-    Addition(TEAMS_COMPONENT, "kubeforge", lambda spec, lock, _objects: team_objects(spec, lock)),
+    Addition(
+        TEAMS_COMPONENT, "kubeforge", lambda spec, lock, _objects: [*baseline_objects(spec), *team_objects(spec, lock)]
+    ),
     Addition("gpu", "kubeforge", lambda spec, _lock, objects: gpu_objects(spec, objects)),
 )
 

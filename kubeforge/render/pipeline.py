@@ -23,13 +23,14 @@ from kubeforge.render.steps import (
     build_upstream,
     dedupe,
     identity,
+    isolation,
     order,
     plan_install_waves,
     survey,
 )
 from kubeforge.render.transforms.decisions import record_decisions
 from kubeforge.render.transforms.hardening import harden
-from kubeforge.render.transforms.images import rewrite_images
+from kubeforge.render.transforms.images import pin_config_images, rewrite_images
 from kubeforge.render.transforms.ingress import serve_tls
 from kubeforge.render.transforms.labels import add_labels
 from kubeforge.render.transforms.namespaces import place
@@ -52,6 +53,9 @@ STEPS: tuple[Step | ComponentStep, ...] = (
     ComponentStep("harden pods", lambda o, c, s: harden(o, s.bound_accounts)),
     ComponentStep("pin Pod Security labels", lambda o, c, s: pin_pod_security(o, s.spec.cluster.kubernetes_minor)),
     ComponentStep("rewrite images to the mirror", lambda o, c, s: rewrite_images(o, s.spec.images.registry)),
+    ComponentStep(
+        "pin KServe's floating runtime images", lambda o, c, s: pin_config_images(o, c.version), component="kserve"
+    ),
     ComponentStep("serve TLS at the gateway", lambda o, c, s: serve_tls(o, s.spec), component="kubeflow-base"),
     # The laptop reaches the gateway through a kind port mapping.
     ComponentStep(
@@ -60,6 +64,7 @@ STEPS: tuple[Step | ComponentStep, ...] = (
     ComponentStep("label with component and version", lambda o, c, s: add_labels(o, c.name, c.version)),
     Step("collapse objects two components render identically", dedupe),
     Step("configure identity (Dex, oauth2-proxy)", identity),
+    Step("isolate teams (tenant roles, per-team store identities, database users)", isolation),
     Step("add kubeforge's own components", add_kubeforge_components),
     # Our own workloads (per-team KFP servers) get the same sizing, hardening and mirror rewrite.
     ComponentStep("size", lambda o, c, s: apply_sizing(o, c.sizing), of="kubeforge"),

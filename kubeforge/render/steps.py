@@ -17,7 +17,9 @@ from typing import Literal
 from kubeforge.errors import RenderFailed
 from kubeforge.fetch import source_roots
 from kubeforge.identity import configure_identity
+from kubeforge.isolation import isolate
 from kubeforge.k8s import CLUSTER_SCOPED_KINDS, KObj, labels_of, metadata_of
+from kubeforge.names import KUBEFORGE_COMPONENT_LABEL
 from kubeforge.release.model import Lock
 from kubeforge.render.extensions import ADDITIONS
 from kubeforge.render.kustomize import Build, plan_builds, run_builds
@@ -168,6 +170,13 @@ def identity(state: State) -> None:
     rewritten = configure_identity(state.spec, [r.obj for r in state.records], state.secrets)
     for r, obj in zip(state.records, rewritten, strict=True):
         r.obj = obj
+
+
+def isolation(state: State) -> None:
+    """Tenant roles without network writes, stores scoped by caller, database users of their own.
+    It may add objects (SeaweedFS's team identities, MySQL's root Secret): each joins the component on its label."""
+    isolated = isolate(state.spec, [r.obj for r in state.records])
+    state.records = [Record(obj, labels_of(obj)[KUBEFORGE_COMPONENT_LABEL]) for obj in isolated]
 
 
 def add_kubeforge_components(state: State) -> None:

@@ -13,7 +13,7 @@ import base64
 import fnmatch
 from dataclasses import dataclass
 
-from kubeforge.k8s import KObj, annotations_of, name_of, namespace_of, pod_spec
+from kubeforge.k8s import KObj, annotations_of, name_of, namespace_of
 from kubeforge.names import FILL_ANNOTATION, GENERATED_SECRET_ANNOTATION
 from kubeforge.secrets.store import SecretStore
 
@@ -33,21 +33,42 @@ GENERATED: tuple[Generated, ...] = (
         (("client-secret", "oidc-client-secret"), ("cookie-secret", "oauth2-proxy-cookie-secret")),
     ),
     Generated("kubeflow", "katib-mysql-secrets", (("MYSQL_ROOT_PASSWORD", "katib-mysql-root-password"),)),
-    Generated("kubeflow", "model-registry-db-secrets", (("MYSQL_ROOT_PASSWORD", "model-registry-db-root-password"),)),
-    Generated("kubeflow", "mysql-secret", (("password", "kfp-mysql-root-password"),)),
+    Generated(
+        "kubeflow",
+        "model-registry-db-secrets",
+        (("MYSQL_PASSWORD", "model-registry-db-password"), ("MYSQL_ROOT_PASSWORD", "model-registry-db-root-password")),
+    ),
+    # KFP's own MySQL user (kubeforge.isolation.databases); root's password is in mysql-root.
+    Generated("kubeflow", "mysql-secret", (("password", "kfp-mysql-password"),)),
     Generated(
         "kubeflow",
         "mlpipeline-minio-artifact",
         (("accesskey", "kfp-s3-access-key"), ("secretkey", "kfp-s3-secret-key")),
     ),
 )
-# Team artifact Secrets share the platform's S3 identity: SeaweedFS users per team are created at runtime upstream.
-TEAM_ARTIFACT = (("accesskey", "kfp-s3-access-key"), ("secretkey", "kfp-s3-secret-key"))
+
+
+def team_artifact_keys(team: str) -> tuple[tuple[str, str], ...]:
+    """A team's own SeaweedFS key: value ids per team, never the platform's `kfp-s3-*` (Admin) key."""
+    return (("accesskey", f"kfp-s3-access-key.{team}"), ("secretkey", f"kfp-s3-secret-key.{team}"))
+
+
+def parse_annotation(value: str) -> dict[str, str]:
+    """`key=value-id,...` -> {key: value id}."""
+    out = {}
+    for part in value.split(","):
+        key, _, value_id = part.partition("=")
+        if key and value_id:
+            out[key.strip()] = value_id.strip()
+    return out
 
 
 def _keys_for(obj: KObj) -> tuple[tuple[str, str], ...]:
-    if FILL_ANNOTATION in annotations_of(obj):
-        return TEAM_ARTIFACT
+    ann = annotations_of(obj)
+    if FILL_ANNOTATION in ann:
+        return team_artifact_keys(namespace_of(obj) or "")
+    if ann.get(GENERATED_SECRET_ANNOTATION):  # kubeforge's own Secrets declare their keys
+        return tuple(parse_annotation(str(ann[GENERATED_SECRET_ANNOTATION])).items())
     for entry in GENERATED:
         if namespace_of(obj) == entry.namespace and fnmatch.fnmatchcase(name_of(obj), entry.name):
             return entry.keys
@@ -60,8 +81,6 @@ def generate_secrets(objects: list[KObj], *, kind: bool, store: SecretStore | No
             keys = _keys_for(obj)
             if keys:
                 _generate(obj, keys, kind=kind, store=store)
-        elif obj.get("kind") == "Deployment" and namespace_of(obj) == "kubeflow" and name_of(obj) == "mysql":
-            _require_root_password(obj)
     return objects
 
 
@@ -84,17 +103,3 @@ def _generate(obj: KObj, keys: tuple[tuple[str, str], ...], *, kind: bool, store
     annotations.pop(FILL_ANNOTATION, None)
     annotations[GENERATED_SECRET_ANNOTATION] = ",".join(f"{k}={v}" for k, v in keys)
     meta["annotations"] = annotations
-
-
-def _require_root_password(obj: KObj) -> None:
-    """KFP's MySQL runs with an empty root password; give it the generated one from mysql-secret."""
-    for container in (pod_spec(obj) or {}).get("containers") or []:
-        env = [
-            e
-            for e in container.get("env") or []
-            if e.get("name") not in ("MYSQL_ALLOW_EMPTY_PASSWORD", "MYSQL_ROOT_PASSWORD")
-        ]
-        env.append(
-            {"name": "MYSQL_ROOT_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "mysql-secret", "key": "password"}}}
-        )
-        container["env"] = env

@@ -109,7 +109,7 @@ COMPONENT_FLOWS: tuple[ServiceFlow, ...] = (
     ServiceFlow(
         "teams-kfp-metadata",
         "pipelines",
-        "the KFP launcher records ML metadata",
+        "the KFP launcher records ML metadata (shared: ML Metadata has no per-namespace access control)",
         TEAM_PODS,
         ("kubeflow", "metadata-grpc-service"),
         (8080,),
@@ -117,23 +117,15 @@ COMPONENT_FLOWS: tuple[ServiceFlow, ...] = (
     ServiceFlow(
         "teams-kfp-artifacts",
         "pipelines",
-        "steps read and write artifacts (team prefixes by IAM)",
+        "steps read and write artifacts (each team's own key, limited to its prefixes)",
         TEAM_PODS,
         ("kubeflow", "seaweedfs"),
         (8333,),
     ),
     ServiceFlow(
-        "teams-model-registry",
-        "model-registry",
-        "teams register models",
-        TEAM_PODS,
-        ("kubeflow", "model-registry-service"),
-        (8080,),
-    ),
-    ServiceFlow(
         "teams-katib-db",
         "katib",
-        "trial metrics collectors report to the Katib DB manager",
+        "trial metrics collectors report to the Katib DB manager (shared: it has no per-namespace access control)",
         TEAM_PODS,
         ("kubeflow", "katib-db-manager"),
         (6789,),
@@ -162,7 +154,13 @@ class IntoTeams:
 
 INTO_TEAMS: tuple[IntoTeams, ...] = (
     IntoTeams("gateway-teams", "istio", "notebooks, tensorboards and inference services behind the gateway", GATEWAY),
-    IntoTeams("local-gateway-teams", "knative", "cluster-local inference traffic", LOCAL_GATEWAY),
+    IntoTeams(
+        "local-gateway-teams",
+        "knative",
+        "cluster-local inference traffic (queue-proxy)",
+        LOCAL_GATEWAY,
+        tcp(8012, 8013),
+    ),
     IntoTeams(
         "activator-teams",
         "knative",

@@ -36,6 +36,23 @@ def _number_to_text(value: object) -> object:
 
 Quantity = Annotated[str, BeforeValidator(_number_to_text), AfterValidator(_quantity)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
+# Link-local (cloud metadata at 169.254.169.254, fd00:ec2::254 on AWS IPv6) is never a team egress target.
+METADATA_RANGES = ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128")
+
+
+def _egress_cidr(value: str) -> str:
+    net = ipaddress.ip_network(value, strict=True)
+    for bad in METADATA_RANGES:
+        other = ipaddress.ip_network(bad)
+        if net.version == other.version and net.overlaps(other):
+            raise ValueError(
+                f"{value!r} covers {bad} (link-local, cloud metadata); list narrower ranges, or use internet: true "
+                "(which keeps link-local excluded)"
+            )
+    return value
+
+
+EgressCidr = Annotated[str, AfterValidator(_cidr), AfterValidator(_egress_cidr)]
 Name = Annotated[str, Field(pattern=DNS1123, max_length=63)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
 
@@ -67,6 +84,13 @@ class ClusterSpec(Model):
     )
     context: str | None = Field(default=None, description="kube context to apply to; None: the current one.")
     kubeconfig: str | None = Field(default=None, description="Path of the kubeconfig; None: the default.")
+    api_server: list[Cidr] = Field(
+        default_factory=list,
+        description=(
+            "Addresses of the Kubernetes API server as pods reach it (the `kubernetes` Endpoints, e.g. 10.0.0.10/32); "
+            "egress to it is pinned there. Required outside kind."
+        ),
+    )
 
     @property
     def kubernetes_minor(self) -> str:
@@ -225,7 +249,9 @@ class LimitDefaults(Model):
 class Egress(Model):
     """Where the team's pods may connect outside the cluster."""
 
-    cidrs: list[Cidr] = Field(default_factory=list, description="CIDRs the team's pods may reach.")
+    cidrs: list[EgressCidr] = Field(
+        default_factory=list, description="CIDRs the team's pods may reach; never link-local or metadata ranges."
+    )
     internet: bool = Field(default=False, description="Open all but cluster and link-local ranges.")
 
 
@@ -248,6 +274,10 @@ class Team(Model):
     quota: Quota = Field(default_factory=Quota, description="ResourceQuota of the namespace.")
     limits: LimitDefaults = Field(default_factory=LimitDefaults, description="LimitRange defaults.")
     egress: Egress = Field(default_factory=Egress, description="Egress NetworkPolicy of the namespace.")
+    pod_security: Literal["restricted", "baseline"] = Field(
+        default="restricted",
+        description="Pod Security level enforced; baseline only for notebook images that cannot run restricted.",
+    )
 
 
 # --- gpu, images, ingress -------------------------------------------------------------------------
@@ -327,6 +357,11 @@ class PlatformSpec(Model):
             if team.name in seen:
                 raise ValueError(f"teams.{i}.name: duplicate team name {team.name!r}")
             seen.add(team.name)
+        if not self.cluster.api_server and self.cluster.provider != "kind":
+            raise ValueError(
+                "cluster.api_server: the API server's addresses are needed outside kind (`kubectl get endpoints "
+                "kubernetes -n default`); team and controller egress is pinned to them"
+            )
         if self.identity.static_users and self.cluster.provider != "kind":
             raise ValueError(
                 "identity.static_users: static users are for kind only; use identity.connectors "

@@ -20,13 +20,21 @@ OWNER_POLICY = "ns-owner-access-istio"  # the profile controller's name: it find
 GROUPS_POLICY = "team-groups"
 # Who forwards a person's requests with the kubeflow-userid header: the gateway and the KFP UI.
 USER_PROXIES = [INGRESS_GATEWAY_SA, KFP_UI_SA]
+VIEWER_ROLE = "kubeflow-view"
+# A viewer reads: no write methods, and no notebook or tensorboard (a kernel acts as default-editor).
+READ_METHODS = ["GET", "HEAD", "OPTIONS"]
+INTERACTIVE_PATHS = ["/notebook/*", "/tensorboard/*"]
+VIEWER_OPERATION = {"operation": {"methods": READ_METHODS, "notPaths": INTERACTIVE_PATHS}}
 
 
-def _user_rule(email: str) -> dict[str, object]:
-    return {
+def _user_rule(email: str, role: str = "") -> dict[str, object]:
+    rule: dict[str, object] = {
         "from": [{"source": {"principals": USER_PROXIES}}],
         "when": [{"key": f"request.headers[{USERID_HEADER}]", "values": [email]}],
     }
+    if role == VIEWER_ROLE:
+        rule["to"] = [VIEWER_OPERATION]
+    return rule
 
 
 def peer_authentication(team: Team) -> KObj:
@@ -43,8 +51,11 @@ def owner_policy(team: Team) -> KObj:
         _user_rule(team.owners[0]),
         # The team's own workloads talk to each other (pipeline steps, notebooks to their services).
         {"when": [{"key": "source.namespace", "values": [team.name]}]},
-        # Knative and kubelet-rewritten probes.
-        {"to": [{"operation": {"paths": ["/healthz", "/metrics", "/wait-for-drain"]}}]},
+        # Knative's probes and scrapes (kubelet probes go through the sidecar's agent, not this listener).
+        {
+            "from": [{"source": {"namespaces": ["knative-serving"]}}],
+            "to": [{"operation": {"paths": ["/healthz", "/metrics", "/wait-for-drain"]}}],
+        },
         # The notebook controller's culler asks notebooks whether their kernels are idle.
         {
             "from": [{"source": {"principals": [NOTEBOOK_CONTROLLER_SA]}}],
@@ -63,7 +74,7 @@ def contributor_policies(team: Team) -> list[KObj]:
     out = []
     for email, role in team_users(team)[1:]:
         name = binding_name("user", email, role)
-        spec = {"action": "ALLOW", "rules": [_user_rule(email)]}
+        spec = {"action": "ALLOW", "rules": [_user_rule(email, role)]}
         out.append(obj(SECURITY, "AuthorizationPolicy", meta(name, team.name, TEAMS_COMPONENT), spec=spec))
     return out
 
@@ -75,12 +86,13 @@ def group_objects(spec: PlatformSpec, team: Team) -> list[KObj]:
         return []
     jwt = {"issuer": DEX_ISSUER, "jwksUri": DEX_JWKS, "forwardOriginalToken": True}
     ra = obj(SECURITY, "RequestAuthentication", meta("dex-jwt", team.name, TEAMS_COMPONENT), spec={"jwtRules": [jwt]})
-    rules = [
+    rules: list[dict[str, object]] = [
         {
             "from": [{"source": {"principals": USER_PROXIES, "requestPrincipals": ["*"]}}],
             "when": [{"key": "request.auth.claims[groups]", "values": [group]}],
+            **({"to": [VIEWER_OPERATION]} if role == VIEWER_ROLE else {}),
         }
-        for group, _ in groups
+        for group, role in groups
     ]
     ap = obj(
         SECURITY,

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from kubeforge.k8s import KObj, meta, obj
-from kubeforge.names import PROFILE_LABEL, PROFILE_VALUE, TEAM_LABEL, TEAMS_COMPONENT
+from kubeforge.names import (
+    CIDRS_ANNOTATION,
+    EXCEPT_ANNOTATION,
+    PROFILE_LABEL,
+    PROFILE_VALUE,
+    TEAM_LABEL,
+    TEAMS_COMPONENT,
+)
+from kubeforge.security.apiserver import api_server_cidrs
 from kubeforge.spec.model import PlatformSpec, Resources, Team
+from kubeforge.tenancy.network import NON_INTERNET_V4, NON_INTERNET_V6
 
 QUOTA_NAME = "team-quota"
 LIMITS_NAME = "team-limits"
@@ -20,7 +29,7 @@ def namespace_labels(spec: PlatformSpec, team: Team) -> dict[str, str]:
     version = pss_version(spec)
     labels = {
         "istio-injection": "enabled",
-        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/enforce": team.pod_security,
         "pod-security.kubernetes.io/enforce-version": version,
         "pod-security.kubernetes.io/warn": "restricted",
         "pod-security.kubernetes.io/warn-version": version,
@@ -37,10 +46,21 @@ def namespace_labels(spec: PlatformSpec, team: Team) -> dict[str, str]:
     return labels
 
 
+def baseline_annotations(spec: PlatformSpec, team: Team) -> dict[str, str]:
+    """What the admission baseline lets a team NetworkPolicy reach by address (read from the Namespace)."""
+    cidrs = [*team.egress.cidrs, *api_server_cidrs(spec)]
+    if team.egress.internet:
+        cidrs += ["0.0.0.0/0", "::/0"]
+    return {
+        CIDRS_ANNOTATION: ",".join(dict.fromkeys(cidrs)),
+        EXCEPT_ANNOTATION: ",".join((*NON_INTERNET_V4, *NON_INTERNET_V6)) if team.egress.internet else "",
+    }
+
+
 def namespace(spec: PlatformSpec, team: Team) -> KObj:
     md = meta(team.name, None, TEAMS_COMPONENT, namespace_labels(spec, team))
     # The profile controller adopts a namespace only if this annotation names the Profile's owner.
-    md["annotations"] = {"owner": team.owners[0]}
+    md["annotations"] = {"owner": team.owners[0], **baseline_annotations(spec, team)}
     return obj("v1", "Namespace", md)
 
 

@@ -17,7 +17,10 @@ from kubeforge.spec.model import PlatformSpec, Team
 # Not the cluster: private (RFC 1918, CGNAT, ULA) and link-local (cloud metadata at 169.254.169.254).
 NON_INTERNET_V4 = ("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
 NON_INTERNET_V6 = ("fc00::/7", "fe80::/10")
-KNATIVE_PODS = ("activator", "autoscaler")
+# What the cluster-local gateway and Knative reach in a team: queue-proxy's serving ports (8012 HTTP/1,
+# 8013 HTTP/2) and, for the autoscaler, its metrics and admin ports; never /metrics of other servers.
+QUEUE_PROXY_PORTS = (8012, 8013)
+KNATIVE_INTO_TEAMS = {"activator": QUEUE_PROXY_PORTS, "autoscaler": (9090, 9091, 8022)}
 # Platform pods in `kubeflow` that call into team namespaces: artifact proxy, visualizations, culling.
 KUBEFLOW_CALLERS = ("ml-pipeline", "ml-pipeline-ui", "notebook-controller")
 
@@ -42,8 +45,7 @@ def platform_services(spec: PlatformSpec) -> list[tuple[str, dict[str, str], tup
             ("pipelines", {"component": "metadata-grpc-server"}, (8080,)),
             ("pipelines", {"app": "seaweedfs"}, (8333,)),
         ]
-    if spec.enabled("model-registry"):
-        out.append(("model-registry", {"component": "model-registry-server"}, (8080,)))
+    # Not the model registry: teams reach it through its UI, which checks each user's access.
     if spec.enabled("katib"):
         out.append(("katib", {"katib.kubeflow.org/component": "db-manager"}, (6789,)))
     return out
@@ -73,10 +75,10 @@ def network_policies(spec: PlatformSpec, team: Team) -> list[KObj]:
         "podSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": list(KUBEFLOW_CALLERS)}]},
     }
     katib_controller = ns_peer("kubeflow", {"katib.kubeflow.org/component": "controller"})
-    knative = {
-        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: "knative-serving"}},
-        "podSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": list(KNATIVE_PODS)}]},
-    }
+    knative = [
+        {"from": [ns_peer("knative-serving", {"app": app})], "ports": _tcp(*ports)}
+        for app, ports in KNATIVE_INTO_TEAMS.items()
+    ]
     services = [
         {"to": [ns_peer("kubeflow", pods)], "ports": _tcp(*ports)} for _, pods, ports in platform_services(spec)
     ]
@@ -105,7 +107,8 @@ def network_policies(spec: PlatformSpec, team: Team) -> list[KObj]:
                 "policyTypes": ["Ingress"],
                 "ingress": [
                     {"from": [ns_peer("istio-system", INGRESS_GATEWAY_PODS)]},
-                    {"from": [ns_peer("istio-system", LOCAL_GATEWAY_PODS), knative]},
+                    {"from": [ns_peer("istio-system", LOCAL_GATEWAY_PODS)], "ports": _tcp(*QUEUE_PROXY_PORTS)},
+                    *knative,
                     {"from": [kubeflow_callers, katib_controller]},
                 ],
             },

@@ -21,7 +21,7 @@ def ok(result: object) -> str:
 
 def test_help_lists_every_command(kubeforge: Run) -> None:
     out = ok(kubeforge("--help"))
-    for command in ("lock", "fetch", "versions", "spec", "doctor", "render"):
+    for command in ("lock", "fetch", "versions", "spec", "doctor", "render", "check", "review"):
         assert re.search(rf"^│ {command}\s", out, re.M), f"{command} missing from --help:\n{out}"
 
 

@@ -79,7 +79,88 @@ def good_platform() -> list[KObj]:
             "metadata": {"name": "dex", "namespace": "auth"},
             "data": {"config.yaml": "issuer: https://x/dex\nconnectors: []\n"},
         },
+        *team_isolation_objects(),
     ]
+
+
+def team_isolation_objects() -> list[KObj]:
+    """What a team namespace holds that the isolation rules read: roles, bindings, mesh policies,
+    its artifact-store Secret and an egress allow-list."""
+    rbac = "rbac.authorization.k8s.io"
+    view = {
+        "apiVersion": f"{rbac}/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "kubeflow-view"},
+        "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"aggregate-to-view": "true"}}]},
+        "rules": [],
+    }
+    piece = {
+        "apiVersion": f"{rbac}/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "view-piece", "labels": {"aggregate-to-view": "true"}},
+        "rules": [{"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["get", "list"]}],
+    }
+    binding = {
+        "apiVersion": f"{rbac}/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "viewer", "namespace": "team-a"},
+        "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": "kubeflow-view"},
+        "subjects": [{"apiGroup": rbac, "kind": "User", "name": "v@example.com"}],
+    }
+    viewer_policy = {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "AuthorizationPolicy",
+        "metadata": {"name": "viewer", "namespace": "team-a"},
+        "spec": {
+            "action": "ALLOW",
+            "rules": [
+                {
+                    "from": [{"source": {"principals": ["cluster.local/ns/istio-system/sa/gw"]}}],
+                    "to": [
+                        {
+                            "operation": {
+                                "methods": ["GET", "HEAD"],
+                                "notPaths": ["/notebook/*", "/tensorboard/*"],
+                            }
+                        }
+                    ],
+                    "when": [{"key": "request.headers[kubeflow-userid]", "values": ["v@example.com"]}],
+                }
+            ],
+        },
+    }
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "store",
+            "namespace": "team-a",
+            "annotations": {"kubeforge.io/generated-secret": "accesskey=s3-key.team-a"},
+        },
+    }
+    egress = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "egress", "namespace": "team-a"},
+        "spec": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {"to": [{"ipBlock": {"cidr": "10.0.0.10/32"}}], "ports": [{"protocol": "TCP", "port": 443}]},
+                {
+                    "to": [
+                        {
+                            "ipBlock": {
+                                "cidr": "0.0.0.0/0",
+                                "except": ["10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16"],
+                            }
+                        }
+                    ]
+                },
+            ],
+        },
+    }
+    return [view, piece, binding, viewer_policy, secret, egress]
 
 
 def _container(objs: list[KObj]) -> dict[str, Any]:
@@ -117,6 +198,37 @@ VIOLATIONS: dict[str, Callable[[list[KObj]], None]] = {
         {"config.yaml": "issuer: https://x/dex\nstaticPasswords:\n- email: a@b.c\n"}
     ),
     "KF010": lambda o: o.remove(find(o, "LimitRange", "l")),
+    # The review's finding: upstream's seaweedfs-service carries a `{}` rule.
+    "KF011": lambda o: o.append(
+        {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "AuthorizationPolicy",
+            "metadata": {"name": "store", "namespace": "kubeflow"},
+            "spec": {"action": "ALLOW", "rules": [{}]},
+        }
+    ),
+    # Upstream's kubeflow-kubernetes-edit: NetworkPolicy writes aggregated into a team role.
+    "KF012": lambda o: find(o, "ClusterRole", "view-piece")["rules"].append(
+        {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["create", "patch"]}
+    ),
+    # The platform's S3 key in a team's Secret.
+    "KF013": lambda o: o.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                "name": "platform-store",
+                "namespace": "kubeflow",
+                "annotations": {"kubeforge.io/generated-secret": "accesskey=s3-key.team-a"},
+            },
+        }
+    ),
+    # A viewer's policy as upstream's KFAM writes it: every path and method.
+    "KF014": lambda o: find(o, "AuthorizationPolicy", "viewer")["spec"]["rules"][0].pop("to"),
+    # API server egress as kubeadm rendered it before: the whole of 10/8.
+    "KF015": lambda o: find(o, "NetworkPolicy", "egress")["spec"]["egress"][0]["to"][0]["ipBlock"].update(
+        cidr="10.0.0.0/8"
+    ),
 }
 
 
@@ -155,6 +267,54 @@ def test_untagged_image_and_privileged_container_are_caught_with_the_allow_list_
     assert any("has no tag" in m for m in messages)
     assert any("is privileged" in m for m in messages)
     assert not any("istio-cni-node" in f.object for f in evaluate(objs, PolicyContext(kind=False)))
+
+
+def test_config_default_image_version_latest_is_caught() -> None:
+    objs = good_platform()
+    explainers = '{"art": {"image": "kserve/art-explainer", "defaultImageVersion": "latest"}}'
+    example = '# _example: {"defaultImageVersion": "latest"}'
+    objs.append(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "inferenceservice-config", "namespace": "kubeflow"},
+            "data": {"explainers": explainers, "_example": example},
+        }
+    )
+    findings = evaluate(objs, PolicyContext(kind=False))
+    assert [(f.rule, f.message) for f in findings] == [
+        ("policy/KF007", "explainers.art.defaultImageVersion is 'latest': images it names float")
+    ]
+
+
+def test_team_subject_bound_in_a_platform_namespace_is_caught() -> None:
+    objs = good_platform()
+    objs.append(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "exec", "namespace": "kubeflow"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kubeflow-view"},
+            "subjects": [{"kind": "ServiceAccount", "name": "default-editor", "namespace": "team-a"}],
+        }
+    )
+    assert [f.rule for f in evaluate(objs, PolicyContext(kind=False))] == ["policy/KF012"]
+
+
+def test_open_policies_on_the_exception_list_pass_with_their_reason() -> None:
+    from kubeforge.policy.isolation_rules import OPEN_POLICIES
+
+    objs = good_platform()
+    objs.append(
+        {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "AuthorizationPolicy",
+            "metadata": {"name": "istio-ingressgateway", "namespace": "istio-system"},
+            "spec": {"action": "ALLOW", "rules": [{}]},
+        }
+    )
+    assert evaluate(objs, PolicyContext(kind=False)) == []
+    assert all(p.reason for p in OPEN_POLICIES)
 
 
 def test_digest_pinned_images_pass() -> None:

@@ -58,3 +58,27 @@ def test_the_previous_release_renders_and_passes_too(source_cache: Path, tmp_pat
     assert render.version_of("pipelines") == "2.15.0"
     report = run_checks(render)
     assert [str(f) for f in report.findings if f.severity == "error"] == []
+
+
+def test_review_cli_writes_both_reports_and_names_new_grants(source_cache: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "KUBEFORGE_CACHE": str(source_cache), "KUBEFORGE_STATE": str(tmp_path / "state")}
+
+    def review(*extra: str) -> subprocess.CompletedProcess[str]:
+        cmd = [str(ROOT / ".venv/bin/kubeforge"), "review", "--profile", "kind", "--out", str(tmp_path / "r"), *extra]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+
+    first = review()
+    assert first.returncode == 0, first.stderr
+    approved = json.loads((tmp_path / "r" / "review.json").read_text())
+    assert "## Team kubeflow-user-example-com" in (tmp_path / "r" / "review.md").read_text()
+    (tmp_path / "approved.json").write_text(json.dumps(approved))
+    assert review("--approved", str(tmp_path / "approved.json")).returncode == 0
+    # The approved report lacked the member role's pod creation: that is now a new grant.
+    approved["roles"]["kubeflow-edit"]["core/pods"].remove("create")
+    (tmp_path / "older.json").write_text(json.dumps(approved))
+    newer = review("--approved", str(tmp_path / "older.json"))
+    assert newer.returncode == 1
+    assert "new grant: role kubeflow-edit: create core/pods" in newer.stderr
+    (tmp_path / "bad.json").write_text("[]")
+    bad = review("--approved", str(tmp_path / "bad.json"))
+    assert bad.returncode == 2 and "bad.json" in bad.stderr and "Traceback" not in bad.stderr

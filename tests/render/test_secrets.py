@@ -32,7 +32,12 @@ def test_production_render_carries_no_generated_value(production_render: Render)
         assert not set(keys) & set(obj.get("data") or {}), name_of(obj)
     for obj in secrets.values():
         assert not set(_decoded(obj).values()) & UPSTREAM_DEFAULTS, name_of(obj)
-    assert _decoded(secrets[("kubeflow", "mysql-secret")]) == {"username": "root"}
+    # KFP connects as its own user; root's generated password lives apart, in mysql-root.
+    assert _decoded(secrets[("kubeflow", "mysql-secret")]) == {"username": "kfp"}
+    assert _decoded(secrets[("kubeflow", "model-registry-db-secrets")]) == {
+        "MYSQL_USER": "model-registry",
+        "MYSQL_USER_NAME": "model-registry",
+    }
 
 
 def test_kind_render_fills_values_that_agree_where_they_must(kind_render: Render) -> None:
@@ -42,8 +47,13 @@ def test_kind_render_fills_values_that_agree_where_they_must(kind_render: Render
     assert dex["OIDC_CLIENT_SECRET"] == proxy["client-secret"]
     assert len(proxy["cookie-secret"]) == 32
     platform_s3 = _decoded(secrets[("kubeflow", "mlpipeline-minio-artifact")])
-    team_s3 = _decoded(secrets[("kubeflow-user-example-com", "mlpipeline-minio-artifact")])
-    assert platform_s3 == team_s3 and platform_s3["secretkey"] not in UPSTREAM_DEFAULTS
+    team = "kubeflow-user-example-com"
+    team_s3 = _decoded(secrets[(team, "mlpipeline-minio-artifact")])
+    # The team holds its own key, never the platform's Admin key; SeaweedFS's identity store holds its copy.
+    assert platform_s3["secretkey"] not in UPSTREAM_DEFAULTS and team_s3["secretkey"] not in UPSTREAM_DEFAULTS
+    assert set(platform_s3.values()).isdisjoint(team_s3.values())
+    store = _decoded(secrets[("kubeflow", "seaweedfs-team-identities")])
+    assert store == {f"{team}.accesskey": team_s3["accesskey"], f"{team}.secretkey": team_s3["secretkey"]}
     for obj in secrets.values():
         assert not set(_decoded(obj).values()) & UPSTREAM_DEFAULTS, name_of(obj)
 
@@ -52,7 +62,13 @@ def test_kfp_mysql_requires_the_generated_root_password(kind_render: Render) -> 
     mysql = next(o for o in kind_render.objects if o["kind"] == "Deployment" and name_of(o) == "mysql")
     env = {e["name"]: e for e in mysql["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert "MYSQL_ALLOW_EMPTY_PASSWORD" not in env
-    assert env["MYSQL_ROOT_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "mysql-secret", "key": "password"}
+    assert env["MYSQL_ROOT_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "mysql-root", "key": "password"}
+    assert env["MYSQL_USER"]["valueFrom"]["secretKeyRef"] == {"name": "mysql-secret", "key": "username"}
+    assert env["MYSQL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "mysql-secret", "key": "password"}
+    grants = next(o for o in kind_render.objects if o["kind"] == "ConfigMap" and name_of(o) == "mysql-kfp-grants")
+    assert grants["data"]["10-kfp-grants.sql"] == (
+        "GRANT ALL PRIVILEGES ON `cachedb`.* TO 'kfp'@'%';\nGRANT ALL PRIVILEGES ON `metadb`.* TO 'kfp'@'%';\n"
+    )
 
 
 def test_values_are_stable_per_install_and_differ_between_installs(tmp_path: Path) -> None:

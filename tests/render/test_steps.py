@@ -17,7 +17,7 @@ def test_component_specific_steps_name_components_of_the_release(release: str) -
     # A renamed component would otherwise skip its step silently and change the render.
     components = set(load_lock(release).components)
     named = {s.component for s in STEPS if isinstance(s, ComponentStep) and s.component is not None}
-    assert named == {"istio", "kubeflow-base"}
+    assert named == {"istio", "kserve", "kubeflow-base"}
     assert named <= components
 
 

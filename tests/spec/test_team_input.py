@@ -12,7 +12,11 @@ from kubeforge.spec import load_spec
 
 
 def _profile(tmp_path: Path, teams: list[dict[str, object]], groups: list[dict[str, str]] | None = None) -> Path:
-    doc = {"cluster": {"provider": "kubeadm"}, "teams": teams, "identity": {"groups": groups or []}}
+    doc = {
+        "cluster": {"provider": "kubeadm", "api_server": ["10.0.0.10/32"]},
+        "teams": teams,
+        "identity": {"groups": groups or []},
+    }
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(doc))
     return tmp_path
 

@@ -95,7 +95,7 @@ def test_namespace_labels_profile_and_quota() -> None:
     team = spec.teams[0]
     ns = objs[("Namespace", team.name)]["metadata"]
     assert ns["labels"]["istio-injection"] == "enabled"
-    assert ns["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert ns["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     assert ns["labels"]["pod-security.kubernetes.io/warn"] == "restricted"
     assert ns["labels"]["pod-security.kubernetes.io/audit"] == "restricted"
     assert ns["labels"]["pod-security.kubernetes.io/enforce-version"] == "v1.34"
