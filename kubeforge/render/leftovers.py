@@ -8,7 +8,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 WORKSPACE_PREFIX = "kubeforge-ws-"
@@ -57,3 +61,17 @@ def _alive(pid: int) -> bool:
     except OverflowError:
         return False
     return True
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """SIGTERM/SIGHUP/SIGINT held back while a temporary folder is made and registered for removal."""
+    held = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a held signal is delivered here

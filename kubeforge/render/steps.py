@@ -23,7 +23,7 @@ from kubeforge.names import KUBEFORGE_COMPONENT_LABEL
 from kubeforge.release.model import Lock
 from kubeforge.render.extensions import ADDITIONS
 from kubeforge.render.kustomize import Build, plan_builds, run_builds
-from kubeforge.render.leftovers import WORKSPACE_PREFIX, remove_stale, tagged
+from kubeforge.render.leftovers import WORKSPACE_PREFIX, remove_stale, signals_deferred, tagged
 from kubeforge.render.order import enabled_components, object_sort_key
 from kubeforge.render.records import Record
 from kubeforge.render.transforms.hardening import bound_service_accounts
@@ -122,7 +122,8 @@ def build_upstream(state: State) -> None:
     with ExitStack() as stack:
 
         def workspace() -> Path:
-            ws = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=tagged(WORKSPACE_PREFIX))))
+            with signals_deferred():  # between mkdtemp and registration a signal would leak the folder
+                ws = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=tagged(WORKSPACE_PREFIX))))
             materialize(lock, roots, ws, {f for name in names for f in lock.components[name].files})
             return ws
 
