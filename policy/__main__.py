@@ -10,10 +10,17 @@ sys.path.insert(0, str(_HERE.parent))  # the repository root: `kubeforge`
 
 from pulumi_policy import PolicyPack  # noqa: E402
 
-# Loaded by path under its own name: `policy` is too common a top-level name to import by.
-_spec = importlib.util.spec_from_file_location("kubeforge_policy_pack", _HERE / "pack.py")
-assert _spec is not None and _spec.loader is not None
-_pack = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_pack)
 
-PolicyPack(name="kubeforge", policies=_pack.policies())
+def _load(name: str, file: str) -> object:
+    # Loaded by path under its own name: `policy` is too common a top-level name to import by.
+    spec = importlib.util.spec_from_file_location(name, _HERE / file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_pack = _load("kubeforge_policy_pack", "pack.py")
+_clusters = _load("kubeforge_policy_clusters", "clusters.py")  # EKS, GKE and AKS cluster rules
+
+PolicyPack(name="kubeforge", policies=[*_pack.policies(), *_clusters.policies()])  # type: ignore[attr-defined]

@@ -28,3 +28,7 @@ format
 _.daemon_threads
 # pytest fixture requested by name (tests/stacks/conftest.py)
 engine_env
+# cluster components loaded by name per cloud (stacks/clusters/__init__.py imports them lazily)
+EksCluster
+GkeCluster
+AksCluster

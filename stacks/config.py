@@ -16,6 +16,7 @@ class StackConfig:
     spec: dict[str, Any] = field(default_factory=dict)
     context: str | None = None
     kubeconfig: str | None = None
+    cluster: str | None = None  # eks | gke | aks: the stack creates that cluster first (stacks/clusters/)
 
 
 def read_config(get: Callable[[str], str | None], get_object: Callable[[str], Any]) -> StackConfig:
@@ -32,6 +33,7 @@ def read_config(get: Callable[[str], str | None], get_object: Callable[[str], An
         spec=spec,
         context=get("context"),
         kubeconfig=os.path.expanduser(kubeconfig) if kubeconfig else None,
+        cluster=get("cluster"),
     )
 
 

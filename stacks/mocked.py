@@ -7,6 +7,7 @@ Also: stand-in team objects for renders made while `kubeforge.tenancy` is not in
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from pulumi.runtime import mocks, rpc
 
 from kubeforge.render.pipeline import Render
 from kubeforge.spec import PlatformSpec
+from stacks.clusters import create_cluster
+from stacks.clusters.base import CloudCluster
 from stacks.config import StackConfig
 from stacks.program import Deployed, Renderer, default_renderer, deploy
 
@@ -50,15 +53,50 @@ class Registration:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
+FAKE_CA = "RkFLRS1DQQ=="  # base64 "FAKE-CA"
+# What a cloud returns that its inputs do not hold: simulated, so the program's kubeconfigs can be built.
+CLOUD_OUTPUTS: dict[str, dict[str, Any]] = {
+    "aws:eks/cluster:Cluster": {
+        "endpoint": "https://FAKE.gr7.us-east-1.eks.amazonaws.com",
+        "certificateAuthority": {"data": FAKE_CA},
+        "arn": "arn:aws:eks:us-east-1:000000000000:cluster/fake",
+    },
+    "aws:iam/role:Role": {"arn": "arn:aws:iam::000000000000:role/fake"},
+    "aws:kms/key:Key": {"arn": "arn:aws:kms:us-east-1:000000000000:key/fake"},
+    "gcp:container/cluster:Cluster": {"endpoint": "10.0.0.2", "masterAuth": {"clusterCaCertificate": FAKE_CA}},
+    "gcp:serviceaccount/account:Account": {"email": "fake@project.iam.gserviceaccount.com"},
+    "azure-native:managedidentity:UserAssignedIdentity": {"principalId": "00000000-0000-0000-0000-00000000000a"},
+    "azure-native:keyvault:Key": {"keyUriWithVersion": "https://fake.vault.azure.net/keys/etcd-secrets/1"},
+}
+FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n"
+CLOUD_CALLS: dict[str, dict[str, Any]] = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": {"names": ["us-east-1a", "us-east-1b", "us-east-1c"]},
+    "gcp:organizations/getProject:getProject": {"number": "123456789012"},
+    "azure-native:authorization:getClientConfig": {"tenantId": "00000000-0000-0000-0000-0000000000ff"},
+    "azure-native:containerservice:listManagedClusterUserCredentials": {
+        "kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(FAKE_KUBECONFIG.encode()).decode()}]
+    },
+}
+
+
 class _Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         state = dict(args.inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
             state.update(result=fake_password(args.name), bcryptHash=fake_bcrypt(args.name))
+        if args.typ == "azure-native:containerservice:ManagedCluster":
+            # Azure answers the identities it was given as a map keyed by resource id.
+            ident = dict(state.get("identity") or {})
+            ident["userAssignedIdentities"] = {i: {} for i in ident.get("userAssignedIdentities") or []}
+            state["identity"] = ident
+        for key, value in CLOUD_OUTPUTS.get(args.typ, {}).items():
+            state.setdefault(key, value)
+        if args.custom and args.typ.startswith(("aws:", "gcp:", "azure-native:")) and "name" not in state:
+            state["name"] = args.name  # clouds name a resource after its logical name when not told
         return (f"{args.name}-id" if args.custom else None), state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        return dict(CLOUD_CALLS.get(args.token, {})), []
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -139,7 +177,13 @@ def run_mocked(cfg: StackConfig, renderer: Renderer = default_renderer, stack: s
     monitor = RecordingMonitor()
     pulumi.runtime.set_mocks(_Mocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
     config = {f"{PROJECT}:profile": cfg.profile, f"{PROJECT}:spec": json.dumps(cfg.spec)}
-    config.update({f"{PROJECT}:{k}": v for k, v in (("context", cfg.context), ("kubeconfig", cfg.kubeconfig)) if v})
+    config.update(
+        {
+            f"{PROJECT}:{k}": v
+            for k, v in (("context", cfg.context), ("kubeconfig", cfg.kubeconfig), ("cluster", cfg.cluster))
+            if v
+        }
+    )
     pulumi.runtime.set_all_config(config)
     result: dict[str, Any] = {}
 
@@ -180,3 +224,28 @@ def memo_renderer(inner: Renderer = default_renderer) -> Renderer:
         return cache[key]
 
     return render
+
+
+@dataclass
+class ClusterRun:
+    cluster: CloudCluster
+    registrations: list[Registration]
+    kubeconfig: str
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+
+def run_cluster_mocked(spec: PlatformSpec, stack: str = "test") -> ClusterRun:
+    """Only the spec's cloud cluster (no platform render): its resources as the engine would be sent them."""
+    monitor = RecordingMonitor()
+    pulumi.runtime.set_mocks(_Mocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config({})
+    result: dict[str, Any] = {}
+
+    def program() -> pulumi.Output[Any]:
+        result["cluster"] = cluster = create_cluster(spec.cloud.provider, spec)
+        return cluster.kubeconfig.apply(lambda text: result.__setitem__("kubeconfig", text))
+
+    pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+    return ClusterRun(result["cluster"], monitor.registrations, result["kubeconfig"])

@@ -16,6 +16,8 @@ from kubeforge.k8s import KObj, namespace_of
 from kubeforge.paths import cache_dir
 from kubeforge.render.pipeline import Render, render_platform
 from kubeforge.spec import PlatformSpec, load_spec
+from stacks.clusters import create_cluster, wanted
+from stacks.clusters.base import CloudCluster
 from stacks.components import PlatformResource, make_owner
 from stacks.config import StackConfig, kube_target, read_config
 from stacks.generated import DEX_NAMESPACE, DEX_USER_PREFIX, GeneratedKey, PendingPasswordStore, is_login_password
@@ -37,6 +39,7 @@ class Deployed:
     resources: dict[str, pulumi.Resource]
     passwords: dict[str, random.RandomPassword]
     exports: dict[str, Any]
+    cluster: CloudCluster | None = None  # the cloud cluster this stack created (kubeforge:cluster)
 
 
 def default_renderer(spec: PlatformSpec) -> Render:
@@ -124,17 +127,22 @@ def _group(
 
 def deploy(cfg: StackConfig, renderer: Renderer = default_renderer) -> Deployed:
     spec = load_spec(cfg.profile, extra=cfg.spec)
+    cloud = wanted(cfg.cluster, spec)  # a mismatched kubeforge:cluster stops before the render
     render = renderer(spec)
     objects = render.objects
     plan = plan_stack(render, objects)
+    cluster = create_cluster(cloud, spec) if cloud else None
     context, kubeconfig = kube_target(cfg, spec.cluster.context, spec.cluster.kubeconfig)
-    provider = k8s.Provider(
-        "kubernetes",
-        context=context,
-        kubeconfig=kubeconfig,
-        enable_server_side_apply=True,  # field manager: every object carries pulumi.com/patchFieldManager=kubeforge
-        delete_unreachable=spec.is_kind or None,  # a deleted kind cluster must not block `make down`
-    )
+    if cluster is not None:
+        provider, context = cluster.provider, None  # the cluster's own provider: applied after its node pools
+    else:
+        provider = k8s.Provider(
+            "kubernetes",
+            context=context,
+            kubeconfig=kubeconfig,
+            enable_server_side_apply=True,  # field manager: every object carries pulumi.com/patchFieldManager=kubeforge
+            delete_unreachable=spec.is_kind or None,  # a deleted kind cluster must not block `make down`
+        )
     owners = {o.key: make_owner(o, provider) for o in plan.owners}
     resources: dict[str, pulumi.Resource] = {}
     passwords: dict[str, random.RandomPassword] = {}
@@ -166,6 +174,9 @@ def deploy(cfg: StackConfig, renderer: Renderer = default_renderer) -> Deployed:
         "teamNamespaces": plan.team_namespaces,
         "kubeContext": context,
     }
+    if cluster is not None:
+        exports["cluster"] = cloud
+        exports["kubeconfig"] = cluster.kubeconfig  # secret: `pulumi stack output kubeconfig --show-secrets`
     if logins and spec.is_kind:
         first = next(iter(logins))
         exports["dexUser"] = first
@@ -173,7 +184,7 @@ def deploy(cfg: StackConfig, renderer: Renderer = default_renderer) -> Deployed:
         exports["dexPasswords"] = pulumi.Output.secret(logins)
     for key, value in exports.items():
         pulumi.export(key, value)
-    return Deployed(spec, render, objects, plan, provider, owners, resources, passwords, exports)
+    return Deployed(spec, render, objects, plan, provider, owners, resources, passwords, exports, cluster)
 
 
 def main() -> None:

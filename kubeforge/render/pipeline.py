@@ -28,6 +28,7 @@ from kubeforge.render.steps import (
     plan_install_waves,
     survey,
 )
+from kubeforge.render.transforms.cloud_ingress import cloud_load_balancer
 from kubeforge.render.transforms.decisions import record_decisions
 from kubeforge.render.transforms.hardening import harden
 from kubeforge.render.transforms.images import pin_config_images, rewrite_images
@@ -60,6 +61,13 @@ STEPS: tuple[Step | ComponentStep, ...] = (
     # The laptop reaches the gateway through a kind port mapping.
     ComponentStep(
         "kind ingress port", lambda o, c, s: kind_ingress_patch(o), component="istio", when=lambda spec: spec.is_kind
+    ),
+    # A cloud reaches the gateway through its load balancer.
+    ComponentStep(
+        "cloud load balancer",
+        lambda o, c, s: cloud_load_balancer(o, s.spec.cloud.provider),
+        component="istio",
+        when=lambda spec: spec.is_cloud,
     ),
     ComponentStep("label with component and version", lambda o, c, s: add_labels(o, c.name, c.version)),
     Step("collapse objects two components render identically", dedupe),

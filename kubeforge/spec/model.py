@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -333,6 +333,76 @@ class IngressSpec(Model):
     tls: TLSSpec = Field(default_factory=TLSSpec, description="TLS of the public endpoint.")
 
 
+# --- cloud (EKS, GKE, AKS created by the Pulumi stack) ---------------------------------------------
+CloudName = Literal["none", "eks", "gke", "aks"]
+
+
+class NodePoolSpec(Model):
+    """One autoscaled node pool of a cloud cluster."""
+
+    machine_type: str | None = Field(
+        default=None, description="Instance / machine / VM size; None: the cloud's default for this pool."
+    )
+    min: int = Field(default=1, ge=0, le=1000, description="Fewest nodes the autoscaler keeps.")
+    max: int = Field(default=3, ge=1, le=1000, description="Most nodes the autoscaler adds.")
+    disk_gb: int = Field(default=100, ge=20, le=16384, description="OS disk size per node, GiB.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NodePoolSpec:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class EndpointSpec(Model):
+    """Who reaches the cluster's API server: private by default."""
+
+    public: bool = Field(default=False, description="Open the API endpoint outside the network (to public_cidrs).")
+    public_cidrs: list[Cidr] = Field(
+        default_factory=list, description="CIDRs allowed to the public endpoint; required when public."
+    )
+
+
+class CloudSpec(Model):
+    """The managed cluster the stack creates (`kubeforge:cluster`); provider none: a cluster that exists."""
+
+    provider: CloudName = Field(default="none", description="eks, gke, aks, or none (no cloud cluster).")
+    region: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9-]+$",
+        description="Region (eks, gke, aks): us-east-1, europe-west4, westeurope.",
+    )
+    project: str | None = Field(
+        default=None, pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", description="GCP project id (gke)."
+    )
+    subscription: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        description="Azure subscription id (aks).",
+    )
+    network_cidr: Cidr = Field(
+        default="10.40.0.0/16", description="The VPC / VNet range; nodes get private subnets of it."
+    )
+    endpoint: EndpointSpec = Field(default_factory=EndpointSpec, description="API server endpoint access.")
+    cpu_pool: NodePoolSpec = Field(
+        default_factory=lambda: NodePoolSpec(min=2, max=6), description="The CPU node pool (platform and notebooks)."
+    )
+    gpu_pool: NodePoolSpec = Field(
+        default_factory=lambda: NodePoolSpec(min=0, max=2),
+        description="The GPU node pool, created when gpu.enabled: tainted nvidia.com/gpu, labelled for the GPU layer.",
+    )
+
+    # What each cloud needs to place a cluster at all: checked with the field named (PlatformSpec).
+    REQUIRED: ClassVar[dict[str, tuple[tuple[str, str], ...]]] = {
+        "eks": (("region", "the AWS region, e.g. us-east-1"),),
+        "gke": (("region", "the GCP region, e.g. europe-west4"), ("project", "the GCP project id")),
+        "aks": (("region", "the Azure region, e.g. westeurope"), ("subscription", "the Azure subscription id")),
+    }
+
+    def missing(self) -> list[tuple[str, str]]:
+        return [(f, what) for f, what in self.REQUIRED.get(self.provider, ()) if getattr(self, f) is None]
+
+
 # --- the spec ---------------------------------------------------------------------------------------
 class PlatformSpec(Model):
     """The whole platform. Profiles (profiles/*.yaml) set it; overrides and stack config refine it."""
@@ -349,6 +419,7 @@ class PlatformSpec(Model):
     gpu: GPUSpec = Field(default_factory=GPUSpec, description="NVIDIA GPU support.")
     images: ImagesSpec = Field(default_factory=ImagesSpec, description="Image registry mirror.")
     ingress: IngressSpec = Field(default_factory=IngressSpec, description="Public host, port and TLS.")
+    cloud: CloudSpec = Field(default_factory=CloudSpec, description="The EKS / GKE / AKS cluster the stack creates.")
 
     @model_validator(mode="after")
     def _consistent(self) -> PlatformSpec:
@@ -372,7 +443,23 @@ class PlatformSpec(Model):
                 raise ValueError(
                     f"identity.groups.{i}.team: group {mapping.group!r} maps to unknown team {mapping.team!r}"
                 )
+        self._cloud_consistent()
         return self
+
+    def _cloud_consistent(self) -> None:
+        cloud = self.cloud
+        for name, what in cloud.missing():
+            raise ValueError(f"cloud.{name}: cloud.provider {cloud.provider} needs {what}")
+        if cloud.provider != "none" and self.cluster.provider != "managed":
+            raise ValueError(
+                f"cluster.provider: cloud.provider {cloud.provider} needs cluster.provider managed, got {self.cluster.provider!r}"
+            )
+        if cloud.endpoint.public and not cloud.endpoint.public_cidrs:
+            raise ValueError("cloud.endpoint.public_cidrs: a public API endpoint needs the CIDRs allowed to reach it")
+
+    @property
+    def is_cloud(self) -> bool:
+        return self.cloud.provider != "none"
 
     @property
     def is_kind(self) -> bool:

@@ -41,7 +41,7 @@ def test_unknown_profile(kubeforge: Run, home: Path) -> None:
     line = refused(show(kubeforge, home, "--profile", "nope"))
     assert "--profile: unknown profile 'nope'" in line
     assert str(home / "profiles" / "nope.yaml") in line
-    assert "(known: gpu, kind, production)" in line
+    assert "(known: aks, eks, gke, gpu, kind, production)" in line
 
 
 def test_unknown_profile_in_extends(kubeforge: Run, home: Path) -> None:

@@ -29,13 +29,20 @@ def profiles(tmp_path: Path) -> Path:
     return folder
 
 
-def test_the_shipped_profiles_are_the_three_documented() -> None:
-    assert profile_names() == ["gpu", "kind", "production"]
+# What a user must add to a cloud profile: their own project or subscription (tests/spec/test_cloud.py).
+ACCOUNT = {
+    "gke": {"cloud": {"project": "ml-platform-prod"}},
+    "aks": {"cloud": {"subscription": "00000000-0000-0000-0000-000000000001"}},
+}
+
+
+def test_the_shipped_profiles_are_the_documented() -> None:
+    assert profile_names() == ["aks", "eks", "gke", "gpu", "kind", "production"]
 
 
 @pytest.mark.parametrize("name", profile_names())
 def test_each_profile_loads(name: str) -> None:
-    spec = load_spec(name)
+    spec = load_spec(name, extra=ACCOUNT.get(name))
     assert isinstance(spec, PlatformSpec)
     assert spec.profile == name
     assert spec.release == "26.03"
