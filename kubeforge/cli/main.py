@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
@@ -37,7 +38,14 @@ def _root(
         raise typer.Exit(0)
 
 
+def _terminated(signum: int, _frame: object) -> None:
+    # An exception, not the default death: every `finally` runs, so workspaces and staging folders go.
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminated)
     try:
         sys.exit(app(standalone_mode=False) or 0)  # without standalone mode, typer returns the exit code
     except KubeforgeError as exc:

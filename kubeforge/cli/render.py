@@ -12,6 +12,7 @@ from kubeforge.identity import FileSecretStore
 from kubeforge.paths import cache_dir
 from kubeforge.render import Render, render_platform
 from kubeforge.render.extensions import default_secret_store
+from kubeforge.render.outlock import out_lock
 from kubeforge.render.output import check_writable, write_render
 from kubeforge.spec import PlatformSpec, load_spec
 
@@ -50,10 +51,11 @@ def render(
 ) -> None:
     """Render the platform offline from the verified cache into --out."""
     spec = load_spec(profile, overrides or [])
-    target = out or Path("build") / profile
+    target = out or Path("build") / spec.profile
     check_writable(target)
-    result, secrets = render_spec(spec, quiet=output is Output.json)
-    summary = write_render(result, target)
+    with out_lock(target, cache_dir()):
+        result, secrets = render_spec(spec, quiet=output is Output.json)
+        summary = write_render(result, target)
     announce_new_passwords(secrets)
     if output is Output.json:
         print_json(summary)

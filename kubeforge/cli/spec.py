@@ -12,7 +12,7 @@ from kubeforge.spec import PlatformSpec, load_spec
 
 app = typer.Typer(help="Show the merged platform spec or its JSON schema.", no_args_is_help=True)
 
-PROFILE = typer.Option("kind", "--profile", "-p", help="Profile name (profiles/<name>.yaml).")
+PROFILE = typer.Option("kind", "--profile", "-p", help="Profile name (profiles/<name>.yaml) or path to a profile file.")
 OVERRIDES = typer.Option(None, "--overrides", "-f", help="YAML file(s) merged on top of the profile.")
 
 

@@ -78,6 +78,7 @@ def _fetch_source(
         if marker is None or marker.get("tree") != src.tree:
             raise IntegrityError(f"{label(key, src)}: the marker in {final} is not this source's; {hint}")
         _, size = verify_cached(final, key=key, src=src, hint=hint, progress=progress)
+        write_marker(final, src)  # fully verified: the render's cheap check trusts this fingerprint
         origin = "cache"
     else:
         with work_area(cache, key) as work:

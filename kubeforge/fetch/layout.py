@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from pathlib import Path, PurePosixPath
 
 from kubeforge.errors import BadInput, IntegrityError
+from kubeforge.files import write_atomic
 from kubeforge.release.digest import tree_sha256
 from kubeforge.release.model import LockedSource
 
@@ -38,8 +41,24 @@ def marker_data(src: LockedSource) -> dict[str, str]:
 
 
 def write_marker(folder: Path, src: LockedSource) -> None:
-    text = json.dumps(marker_data(src), indent=1, sort_keys=True) + "\n"
-    (folder / MARKER).write_text(text, encoding="utf-8")
+    """The marker, with the folder's stat fingerprint: what the next render compares cheaply."""
+    data = {**marker_data(src), "stat": stat_fingerprint(folder, src)}
+    write_atomic(folder / MARKER, json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def stat_fingerprint(folder: Path, src: LockedSource) -> str:
+    """sha256 over each locked file's size, mtime and inode: any write or replacement changes it.
+
+    Hard links (the render's workspace) change neither; a missing file gives a fingerprint no fetch wrote.
+    """
+    h = hashlib.sha256()
+    for path in sorted(src.files):
+        try:
+            st = os.lstat(folder / path)
+            h.update(f"{path} {st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_mode}\n".encode())
+        except OSError:
+            h.update(f"{path} missing\n".encode())
+    return h.hexdigest()
 
 
 def read_marker(folder: Path) -> dict[str, str] | None:

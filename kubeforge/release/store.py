@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from kubeforge.errors import BadInput
 from kubeforge.paths import MANIFESTS_DIR
+from kubeforge.release.integrity import check_lock
 from kubeforge.release.model import Lock, ReleaseDefinition
 
 
@@ -55,10 +56,13 @@ def load_lock(release: str, manifests: Path = MANIFESTS_DIR) -> Lock:
         definition_path(release, manifests)  # unknown release gets the clearer message
         raise BadInput(f"no lock for release {release!r}: run `kubeforge lock --release {release}`", file=str(path))
     try:
-        return Lock.model_validate_json(path.read_text(encoding="utf-8"))
+        lock = Lock.model_validate_json(path.read_text(encoding="utf-8"))
     except ValidationError as exc:
         err = exc.errors()[0]
         raise BadInput(err["msg"], file=str(path), field=".".join(str(p) for p in err["loc"])) from exc
+    definition_file = definition_path(release, manifests)
+    check_lock(lock, str(path), load_definition(release, manifests), definition_file.read_bytes())
+    return lock
 
 
 def lock_json(lock: Lock) -> str:

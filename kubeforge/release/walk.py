@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,13 +145,30 @@ def _strings(value: object, via: str, fld: str) -> Iterable[str]:
     return value
 
 
+class KustomizeLoader(yaml.SafeLoader):
+    """YAML as kustomize reads it (YAML 1.2 core schema): `=` and yes/no/on/off are plain strings.
+
+    PyYAML's YAML 1.1 resolvers make `delimiter: =` a `value` tag it cannot construct, and `on:` a boolean.
+    """
+
+
+KustomizeLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:value", "tag:yaml.org,2002:bool")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+KustomizeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def load_kustomization(path: Path, label: str) -> dict[str, Any]:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=KustomizeLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise BadInput(f"malformed YAML{line}", file=label) from exc
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise BadInput(f"malformed YAML{line}: {problem}", file=label) from exc
     if doc is None:
         return {}
     if not isinstance(doc, dict):

@@ -18,6 +18,7 @@ from kubeforge.errors import BadInput
 from kubeforge.files import write_atomic
 from kubeforge.k8s import ident
 from kubeforge.render.footprint import footprint
+from kubeforge.render.leftovers import remove_stale, tagged
 from kubeforge.render.pipeline import Render
 from kubeforge.render.transforms.images import images_of
 from kubeforge.render.yamlio import dump_stream
@@ -25,16 +26,62 @@ from kubeforge.render.yamlio import dump_stream
 PLAN = "plan.json"
 EMITTER = "yaml-v2-crds-as-json"  # part of the memo key: a change of output format never serves stale text
 SUMMARY = "summary.json"
+MARKER = ".kubeforge-render.json"  # lists what a render wrote: only such a folder is ever replaced
 
 
 def check_writable(out: Path) -> None:
-    """Fail before any build when the output cannot be written."""
-    parent = out.resolve().parent
-    probe = out if out.exists() else parent
+    """Fail before any build when --out is not ours to replace, or cannot be written (saying why).
+
+    Ours to replace: absent, an empty folder, or a previous render (its marker lists every file in it).
+    """
+    resolved = out.resolve()
+    if resolved == Path(resolved.anchor):
+        raise BadInput(f"cannot write to {out}: the file-system root is never a render folder", field="--out")
+    if resolved.exists() and not resolved.is_dir():
+        raise BadInput(f"cannot write to {out}: it is a file, not a folder", field="--out")
+    if resolved.is_dir():
+        _check_ours(out, resolved)
+    probe = resolved.parent
     while not probe.exists():
         probe = probe.parent
-    if not os.access(probe, os.W_OK) or (out.exists() and not out.is_dir()):
-        raise BadInput(f"cannot write to {out}", field="--out")
+    try:
+        Path(tempfile.mkdtemp(prefix=".kubeforge-probe-", dir=probe)).rmdir()
+    except OSError as exc:
+        raise BadInput(f"cannot write to {out}: {probe}: {exc.strerror or exc}", field="--out") from exc
+
+
+def _check_ours(out: Path, folder: Path) -> None:
+    try:
+        entries = sorted(os.listdir(folder))
+    except OSError as exc:
+        raise BadInput(f"cannot write to {out}: {exc.strerror or exc}", field="--out") from exc
+    if not entries:
+        return
+    written = _marker_files(folder)
+    if written is None:
+        raise BadInput(
+            f"refusing to replace {out}: it is not empty and not a previous kubeforge render (no {MARKER}); "
+            "choose an empty or new folder",
+            field="--out",
+        )
+    foreign = [e for e in entries if e != MARKER and e not in written]
+    if foreign:
+        raise BadInput(
+            f"refusing to replace {out}: {foreign[0]} was not written by kubeforge; move it away first",
+            field="--out",
+        )
+
+
+def _marker_files(folder: Path) -> set[str] | None:
+    """The files a previous render wrote into folder, from its marker; None when it has none."""
+    try:
+        data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None
+    return set(files)
 
 
 def component_files(render: Render) -> dict[str, str]:
@@ -99,13 +146,17 @@ def write_render(render: Render, out: Path) -> dict[str, Any]:
     check_writable(out)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    for kind in ("tmp", "old"):
+        remove_stale(out.parent, f".{out.name}.{kind}-")  # what a killed render left beside this output
+    staging = Path(tempfile.mkdtemp(prefix=tagged(f".{out.name}.tmp-"), dir=out.parent))
     try:
         for name, text in component_files(render).items():
             (staging / name).write_text(text, encoding="utf-8")
         summary = summary_json(render)
         (staging / PLAN).write_text(json.dumps(plan_json(render), indent=1, sort_keys=True) + "\n", encoding="utf-8")
         (staging / SUMMARY).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        written = sorted(p.name for p in staging.iterdir())
+        (staging / MARKER).write_text(json.dumps({"files": written}, indent=1) + "\n", encoding="utf-8")
         staging.chmod(0o755)
         _swap(staging, out)
     except BaseException:
@@ -117,7 +168,8 @@ def write_render(render: Render, out: Path) -> dict[str, Any]:
 def _swap(staging: Path, out: Path) -> None:
     old = None
     if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        _check_ours(out, out)  # again, just before: nothing the user put there since is ever removed
+        old = out.with_name(f".{out.name}.old-{os.getpid()}-0")
         os.rename(out, old)
     os.rename(staging, out)
     if old is not None:

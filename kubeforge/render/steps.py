@@ -23,6 +23,7 @@ from kubeforge.names import KUBEFORGE_COMPONENT_LABEL
 from kubeforge.release.model import Lock
 from kubeforge.render.extensions import ADDITIONS
 from kubeforge.render.kustomize import Build, plan_builds, run_builds
+from kubeforge.render.leftovers import WORKSPACE_PREFIX, remove_stale, signals_deferred, tagged
 from kubeforge.render.order import enabled_components, object_sort_key
 from kubeforge.render.records import Record
 from kubeforge.render.transforms.hardening import bound_service_accounts
@@ -113,11 +114,16 @@ def build_upstream(state: State) -> None:
         namespace = comp.namespaces[0] if comp.namespaces else "default"
         sizing = plan_for(spec.sizing, spec.components.get(name))
         state.components[name] = Component(name, comp.version, namespace, sizing, "upstream")
+    for name in sorted(set(spec.components) - set(lock.components)):
+        if spec.components[name].enabled:
+            state.notes.append(f"component {name} is not in release {lock.release}: off")
     builds = plan_builds(lock, names, state.kustomize)
+    remove_stale(Path(tempfile.gettempdir()), WORKSPACE_PREFIX)  # left by a render that was killed
     with ExitStack() as stack:
 
         def workspace() -> Path:
-            ws = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kubeforge-ws-")))
+            with signals_deferred():  # between mkdtemp and registration a signal would leak the folder
+                ws = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=tagged(WORKSPACE_PREFIX))))
             materialize(lock, roots, ws, {f for name in names for f in lock.components[name].files})
             return ws
 

@@ -12,20 +12,29 @@ from pydantic import ValidationError
 from kubeforge.errors import BadInput
 from kubeforge.paths import MANIFESTS_DIR, PROFILES_DIR
 from kubeforge.release.model import Lock
-from kubeforge.release.store import load_lock
+from kubeforge.release.store import load_definition, load_lock, releases
 from kubeforge.spec.merge import Path_, deep_merge, origin_of
 from kubeforge.spec.model import PlatformSpec
 from kubeforge.spec.teams import check_teams
 
+MAX_SPEC_BYTES = 4 << 20  # a profile of 1000 teams is about 200 KB
+MAX_SPEC_NODES = 200_000  # that profile is about 15,000 nodes
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """A YAML mapping, or BadInput naming the file and line."""
+    """A YAML mapping, or BadInput naming the file and line; size and alias expansion bounded before building it."""
     try:
+        size = path.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            raise BadInput(f"{size} bytes; a spec file may have at most {MAX_SPEC_BYTES} bytes", file=str(path))
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise BadInput("file not found", file=str(path)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read: {getattr(exc, 'strerror', None) or exc}", file=str(path)) from exc
     try:
-        doc = yaml.safe_load(text)
+        doc = bounded_load(text, file=str(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "?"
@@ -38,8 +47,80 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return doc
 
 
+def bounded_load(text: str, *, file: str | None = None) -> Any:
+    """safe_load, but the composed tree is measured first with aliases expanded: an anchor bomb is refused.
+
+    PyYAML shares an aliased node; everything after loading (merge, validation) walks it once per alias.
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        nodes = _expanded_size(node, {})
+        if nodes > MAX_SPEC_NODES:
+            raise BadInput(
+                f"expands to more than {MAX_SPEC_NODES} YAML nodes (anchors and aliases counted each time they are used)",
+                file=file,
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes in the tree with every alias expanded; each distinct node measured once (linear time)."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    memo[id(node)] = MAX_SPEC_NODES + 1  # a recursive alias expands without end
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            total += _expanded_size(child, memo)
+            if total > MAX_SPEC_NODES:
+                break
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            total += _expanded_size(key, memo) + _expanded_size(value, memo)
+            if total > MAX_SPEC_NODES:
+                break
+    memo[id(node)] = total
+    return total
+
+
 def profile_names(profiles: Path = PROFILES_DIR) -> list[str]:
     return sorted(p.stem for p in profiles.glob("*.yaml"))
+
+
+def is_profile_path(name: str) -> bool:
+    """--profile takes a name in profiles/ or a path to a profile file (it ends in .yaml/.yml or has a /)."""
+    return "/" in name or name.endswith((".yaml", ".yml"))
+
+
+def profile_file(name: str, profiles: Path = PROFILES_DIR) -> Path:
+    return Path(name) if is_profile_path(name) else profiles / f"{name}.yaml"
+
+
+def profile_name(name: str) -> str:
+    """What the spec calls a profile given by path: its file name without the extension."""
+    return Path(name).stem if is_profile_path(name) else name
+
+
+def without_nulls(data: dict[str, Any]) -> dict[str, Any]:
+    """`key: null` removes the key (the field goes back to its default); `components.X: null` switches X off."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "components" and isinstance(value, dict):
+            out[key] = {
+                name: {"enabled": False} if comp is None else without_nulls(comp) if isinstance(comp, dict) else comp
+                for name, comp in value.items()
+            }
+        elif isinstance(value, dict):
+            out[key] = without_nulls(value)
+        elif value is not None:
+            out[key] = value
+    return out
 
 
 def _profile_chain(name: str, profiles: Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -51,8 +132,8 @@ def _profile_chain(name: str, profiles: Path) -> list[tuple[Path, dict[str, Any]
     while current is not None:
         if current in seen:
             loop = " -> ".join([*seen, current])
-            raise BadInput(f"extends loop: {loop}", file=str(profiles / f"{seen[-1]}.yaml"), field="extends")
-        path = profiles / f"{current}.yaml"
+            raise BadInput(f"extends loop: {loop}", file=str(chain[-1][0]), field="extends")
+        path = profile_file(current, profiles) if not seen else profiles / f"{current}.yaml"
         if not path.is_file():
             known = ", ".join(profile_names(profiles)) or "none"
             raise BadInput(
@@ -87,7 +168,7 @@ def merged_document(
             raise BadInput("overrides cannot extend; pass --profile instead", file=str(path), field="extends")
         data = deep_merge(data, doc, origin, str(path))
         last = str(path)
-    data["profile"] = profile
+    data["profile"] = profile_name(profile)
     return data, origin, last
 
 
@@ -119,6 +200,7 @@ def load_spec(
     data, origin, last = merged_document(profile, overrides, profiles)
     if extra:
         data = deep_merge(data, extra, origin, "stack config")
+    data = without_nulls(data)
     try:
         spec = PlatformSpec.model_validate(data)
     except ValidationError as exc:
@@ -127,7 +209,31 @@ def load_spec(
         raise BadInput(msg, file=origin_of(origin, loc, last), field=field) from exc
     check_against_lock(spec, origin, last, manifests)
     check_teams(spec, origin, last)
+    check_gpu_quotas(spec, origin, last)
     return spec
+
+
+def known_components(manifests: Path = MANIFESTS_DIR) -> set[str]:
+    """Every component some release defines: a profile may name one the chosen release lacks."""
+    names: set[str] = set()
+    for release in releases(manifests):
+        names.update(load_definition(release, manifests).components)
+    return names
+
+
+def check_gpu_quotas(spec: PlatformSpec, origin: dict[Path_, str], last: str) -> None:
+    """A team's GPU quota on a cluster without GPUs could never be used: refused, as the field documents."""
+    if spec.gpu.enabled:
+        return
+    for i, team in enumerate(spec.teams):
+        if team.quota.gpu > 0:
+            loc = ("teams", str(i), "quota", "gpu")
+            raise BadInput(
+                f"team {team.name!r} has a GPU quota of {team.quota.gpu} but gpu.enabled is false; "
+                "enable GPUs or set the quota to 0",
+                file=origin_of(origin, loc, last),
+                field=".".join(loc),
+            )
 
 
 def check_against_lock(spec: PlatformSpec, origin: dict[Path_, str], last: str, manifests: Path) -> Lock:
@@ -145,6 +251,8 @@ def check_against_lock(spec: PlatformSpec, origin: dict[Path_, str], last: str, 
             field="cluster.kubernetes",
         )
     for name, comp in spec.components.items():
+        if name not in lock.components and name in known_components(manifests):
+            continue  # another release has it, this one not: off, and the render says so in a note
         if name not in lock.components:
             known = ", ".join(sorted(lock.components))
             raise BadInput(

@@ -230,7 +230,9 @@ class Quota(Model):
 
     cpu: Quantity = Field(default="8", description="requests.cpu and limits.cpu ceiling.")
     memory: Quantity = Field(default="32Gi", description="requests.memory and limits.memory ceiling.")
-    gpu: int = Field(default=0, ge=0, description="requests.nvidia.com/gpu.")
+    gpu: int = Field(
+        default=0, ge=0, description="requests.nvidia.com/gpu; above 0 only when gpu.enabled (refused otherwise)."
+    )
     storage: Quantity = Field(default="200Gi", description="requests.storage over all PVCs.")
     pvcs: int = Field(default=20, ge=0, description="Number of PersistentVolumeClaims.")
 

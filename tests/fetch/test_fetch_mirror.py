@@ -10,6 +10,7 @@ import pytest
 
 from kubeforge.errors import BadInput, IntegrityError
 from kubeforge.fetch import MARKER, fetch_release, source_dir, source_roots
+from kubeforge.fetch.layout import stat_fingerprint
 from kubeforge.fetch.stage import install
 from kubeforge.release.digest import file_sha256, tree_sha256
 from kubeforge.release.model import Lock
@@ -30,7 +31,8 @@ def assert_cached(lock: Lock, cache: Path) -> None:
         assert cached_files(folder) == {*src.files, MARKER}
         assert {path: file_sha256(folder / path) for path in src.files} == src.files
         marker = json.loads((folder / MARKER).read_text())
-        assert marker == {"repo": src.repo, "tag": src.tag, "commit": src.commit, "tree": src.tree}
+        fingerprint = stat_fingerprint(folder, src)
+        assert marker == {"repo": src.repo, "tag": src.tag, "commit": src.commit, "tree": src.tree, "stat": fingerprint}
 
 
 def test_both_releases_from_the_mirror(lock_2603: Lock, lock_1110: Lock, upstream: Path, tmp_path: Path) -> None:
@@ -97,7 +99,8 @@ def test_changed_cache_file_is_refused_and_force_refetches(lock_2603: Lock, upst
     assert f"lock {src.files[path][:12]}… cache {actual[:12]}…" in message
     assert "--force" in message and str(source_dir(cache, src.tree)) in message
     assert "\n" not in message
-    assert source_roots(lock, cache)  # the cheap check does not re-hash
+    with pytest.raises(IntegrityError, match=f"{path} sha256 mismatch"):
+        source_roots(lock, cache)  # the render's check sees the changed stat and re-hashes
 
     report = fetch_release(lock, cache=cache, mirror=upstream, force=True)
     assert report.sources[0].origin == "mirror"
@@ -242,3 +245,36 @@ def test_install_keeps_a_concurrent_fetchs_folder(tmp_path: Path) -> None:
     install(staging, final, work, replace=True)
     assert sorted(p.name for p in final.iterdir()) == ["f"]
     assert (work / "replaced" / MARKER).is_file()
+
+
+def test_a_cache_file_changed_after_fetch_is_refused_before_use(
+    lock_2603: Lock, upstream: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    lock = only(lock_2603, "jobset", "lws")
+    fetch_release(lock, cache=cache, mirror=upstream)
+    source_roots(lock, cache)  # untouched: the cheap check passes
+    src = next(iter(lock.sources.values()))
+    path = sorted(src.files)[-1]
+    target = source_dir(cache, src.tree) / path
+    target.chmod(0o644)
+    target.write_bytes(target.read_bytes() + b"# edited\n")
+    actual = file_sha256(target)
+    with pytest.raises(IntegrityError) as err:
+        source_roots(lock, cache)
+    message = str(err.value)
+    assert f"{path} sha256 mismatch: lock {src.files[path][:12]}… cache {actual[:12]}…" in message
+
+
+def test_a_touched_but_unchanged_cache_is_rehashed_once_then_trusted(
+    lock_2603: Lock, upstream: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    lock = only(lock_2603, "jobset", "lws")
+    fetch_release(lock, cache=cache, mirror=upstream)
+    src = next(iter(lock.sources.values()))
+    folder = source_dir(cache, src.tree)
+    os.utime(folder / sorted(src.files)[0], ns=(1, 1))
+    assert json.loads((folder / MARKER).read_text())["stat"] != stat_fingerprint(folder, src)
+    source_roots(lock, cache)  # full check passes: same content
+    assert json.loads((folder / MARKER).read_text())["stat"] == stat_fingerprint(folder, src)

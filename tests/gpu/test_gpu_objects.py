@@ -51,8 +51,11 @@ def test_profiles_without_gpus_render_nothing(profile: str) -> None:
 
 
 def test_disabled_gpu_renders_nothing_whatever_the_sharing() -> None:
-    assert gpu_objects(gpu_spec("mig-mixed", gpu={"enabled": False, "sharing": {"strategy": "mig"}}), []) == []
-    assert gpu_objects(gpu_spec(gpu={"enabled": False}), []) == []
+    # The team's GPU quota goes to 0 with the GPUs: a cluster without GPUs refuses a GPU quota.
+    teams = [{"name": "ml-research", "owners": ["lead@example.com"], "quota": {"gpu": 0}}]
+    off = {"enabled": False, "sharing": {"strategy": "mig"}}
+    assert gpu_objects(gpu_spec("mig-mixed", gpu=off, teams=teams), []) == []
+    assert gpu_objects(gpu_spec(gpu={"enabled": False}, teams=teams), []) == []
 
 
 def test_the_render_picks_the_layer_up() -> None:
