@@ -168,7 +168,10 @@ def test_aks_gpu_pool_shape() -> None:
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_no_gpu_pool_without_gpus(cloud: str) -> None:
-    spec = load_spec(cloud, extra={**ACCOUNT[cloud], "gpu": {"enabled": False}})
+    # No team may keep a GPU quota once GPUs are off (refused in spec loading): the profile's team and its group go too.
+    spec = load_spec(
+        cloud, extra={**ACCOUNT[cloud], "gpu": {"enabled": False}, "teams": [], "identity": {"groups": []}}
+    )
     run = run_cluster_mocked(spec, stack=cloud)
     assert len(run.of_type(POOL[cloud])) == (0 if cloud == "aks" else 1)
 
