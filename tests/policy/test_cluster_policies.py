@@ -5,16 +5,14 @@ none fires on what stacks/clusters/ builds, and each fires, alone, on one plante
 from __future__ import annotations
 
 import copy
-import importlib.util
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from policy_pack import load_policy_module, policy_options
 from pulumi_policy import (
-    PolicyCustomTimeouts,
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
@@ -30,17 +28,7 @@ if str(ROOT) not in sys.path:
 from kubeforge.spec import load_spec  # noqa: E402
 from stacks.mocked import ClusterRun, Registration, run_cluster_mocked, unwrap  # noqa: E402
 
-
-def _load() -> ModuleType:
-    # By path, as policy/__main__.py does: this test folder owns the name `policy`.
-    spec = importlib.util.spec_from_file_location("kubeforge_policy_clusters", ROOT / "policy" / "clusters.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-clusters = _load()
+clusters = load_policy_module("clusters.py")
 ACCOUNT: dict[str, dict[str, Any]] = {
     "eks": {},
     "gke": {"cloud": {"project": "ml-platform-prod"}},
@@ -56,7 +44,7 @@ def registrations(cloud: str) -> list[Registration]:
 
 
 def _opts(reg: Registration) -> PolicyResourceOptions:
-    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], reg.parent)
+    return policy_options(reg.parent)
 
 
 def violations(regs: list[Registration]) -> list[tuple[str, str]]:

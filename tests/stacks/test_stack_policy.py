@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from policy_pack import POLICY_DIR, load_policy_module, policy_options
 from pulumi_policy import (
-    PolicyCustomTimeouts,
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
@@ -23,23 +20,11 @@ from pulumi_policy import (
 from kubeforge.policy import RULES
 from stacks.mocked import MockedRun, Registration, unwrap
 
-POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
-
-
-def _load_pack() -> ModuleType:
-    # By path, as policy/__main__.py does: tests/policy (the engine's rule tests) owns the name `policy` here.
-    spec = importlib.util.spec_from_file_location("kubeforge_policy_pack", POLICY_DIR / "pack.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-pack = _load_pack()
+pack = load_policy_module("pack.py")
 
 
 def _opts(reg: Registration) -> PolicyResourceOptions:
-    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], reg.parent)
+    return policy_options(reg.parent)
 
 
 def validate_all(registrations: list[Registration], *, kind: bool) -> list[tuple[str, str]]:
