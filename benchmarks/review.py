@@ -27,7 +27,7 @@ from kubeforge.review import build_review, grants
 from kubeforge.security import platform_security
 from kubeforge.spec.load import load_spec
 from kubeforge.spec.model import PlatformSpec
-from kubeforge.tenancy import team_objects
+from kubeforge.tenancy import kfp_store, team_objects
 
 GOAL_S = 10.0
 
@@ -64,8 +64,10 @@ def main() -> int:
     upstream = [o for o, c in zip(render.objects, render.component_of, strict=True) if c not in ("security", "teams")]
     upstream = [o for o in upstream if o["metadata"]["name"] != IDENTITIES_SECRET]
     spec = spec_with(args.teams, base)
-    upstream = isolate_stores(spec, upstream)
-    objects = [*upstream, *platform_security(spec, upstream), *baseline_objects(spec), *team_objects(spec)]
+    lock = load_lock(spec.release)
+    upstream = isolate_stores(spec, lock, upstream)
+    teams = team_objects(spec, lock, kfp_store(spec, lock, upstream))
+    objects = [*upstream, *platform_security(spec, upstream), *baseline_objects(spec), *teams]
     runs: list[float] = []
     lines = 0
     for _ in range(args.repeat):

@@ -26,7 +26,7 @@ from kubeforge.render import render_platform
 from kubeforge.security import platform_security
 from kubeforge.spec.load import load_spec
 from kubeforge.spec.model import PlatformSpec
-from kubeforge.tenancy import team_objects
+from kubeforge.tenancy import kfp_store, team_objects
 
 
 def spec_with(n: int, base: PlatformSpec) -> PlatformSpec:
@@ -65,8 +65,10 @@ def main() -> int:
         runs: list[tuple[float, float, int, int]] = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            stores = isolate_stores(spec, upstream)  # SeaweedFS's per-team identities grow with teams
-            objects = [*stores, *platform_security(spec, stores), *team_objects(spec, load_lock(spec.release))]
+            lock = load_lock(spec.release)
+            stores = isolate_stores(spec, lock, upstream)  # SeaweedFS's per-team identities grow with teams
+            store = kfp_store(spec, lock, stores)
+            objects = [*stores, *platform_security(spec, stores), *team_objects(spec, lock, store)]
             t1 = time.perf_counter()
             findings = reachability_findings(spec, objects)
             t2 = time.perf_counter()

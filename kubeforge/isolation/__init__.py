@@ -9,11 +9,12 @@ from kubeforge.isolation.databases import own_database_users
 from kubeforge.isolation.roles import TENANT_DENIED, strip_tenant_roles
 from kubeforge.isolation.stores import isolate_stores
 from kubeforge.k8s import KObj
+from kubeforge.release.model import Lock
 from kubeforge.spec.model import PlatformSpec
 
 __all__ = ["TENANT_DENIED", "baseline_objects", "isolate"]
 
 
-def isolate(spec: PlatformSpec, objects: list[KObj]) -> list[KObj]:
+def isolate(spec: PlatformSpec, lock: Lock, objects: list[KObj]) -> list[KObj]:
     """The objects with tenant roles and shared stores rewritten (changed objects are copies)."""
-    return own_database_users(isolate_stores(spec, strip_tenant_roles(objects)))
+    return own_database_users(isolate_stores(spec, lock, strip_tenant_roles(objects)))

@@ -35,7 +35,7 @@ def _value_ids(obj: KObj) -> dict[str, str]:
 
 
 def identities(objects: list[KObj]) -> list[Identity]:
-    """Every identity the SeaweedFS Deployment configures, with the value id of its access key."""
+    """Every identity a SeaweedFS server configures at start, with the value id of its access key."""
     platform = next(
         (
             _value_ids(o)
@@ -54,7 +54,7 @@ def identities(objects: list[KObj]) -> list[Identity]:
     )
     out: list[Identity] = []
     for o in objects:
-        if o.get("kind") != "Deployment" or (namespace_of(o), name_of(o)) != ("kubeflow", "seaweedfs"):
+        if o.get("kind") not in ("Deployment", "StatefulSet"):
             continue
         for c in (pod_spec(o) or {}).get("containers") or []:
             script = " ".join(

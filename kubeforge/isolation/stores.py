@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import copy
 
-from kubeforge.k8s import KObj, labels_of, meta, name_of, namespace_of, obj, pod_spec
+from kubeforge.k8s import KObj, labels_of, meta, name_of, namespace_of, obj, pod_spec, selects
 from kubeforge.names import GENERATED_SECRET_ANNOTATION as GENERATED_SECRET
 from kubeforge.names import principal
+from kubeforge.release.model import Lock
 from kubeforge.secrets import team_artifact_keys
 from kubeforge.spec.model import PlatformSpec, Team
+from kubeforge.tenancy import kfp_store
+from kubeforge.tenancy.objectstore import ObjectStore
 
-BUCKET = "mlpipeline"
+BUCKET = "mlpipeline"  # the bucket of every KFP release so far; the identities use the render's (ObjectStore)
 IDENTITIES_SECRET = "seaweedfs-team-identities"
 IDENTITIES_DIR = "/etc/kubeforge/s3-teams"
-S3_PORT = 8333
 # Upstream's per-namespace grant, less its two prefixes shared by every namespace (artifacts/, shared/).
 TEAM_PREFIXES = ("private-artifacts/{team}", "private/{team}")
 TEAM_ACTIONS = ("Read", "Write", "List")
@@ -37,35 +39,36 @@ def team_user(team: str) -> str:
     return f"team-{team}"
 
 
-def team_actions(team: str) -> str:
+def team_actions(team: str, bucket: str = BUCKET) -> str:
     """SeaweedFS `-actions` for a team: read, write and list under its own prefixes only. SeaweedFS
     matches an action naming an object path only with a trailing `*` (a prefix match on
     `<action>:<bucket>/<key>`); the `/` before it keeps `alpha` from matching `alpha2`."""
-    return ",".join(f"{a}:{BUCKET}/{p.format(team=team)}/*" for p in TEAM_PREFIXES for a in TEAM_ACTIONS)
+    return ",".join(f"{a}:{bucket}/{p.format(team=team)}/*" for p in TEAM_PREFIXES for a in TEAM_ACTIONS)
 
 
-def configure_line(team: str) -> str:
+def configure_line(team: str, bucket: str = BUCKET) -> str:
     key = f"$(cat {IDENTITIES_DIR}/{team}.accesskey)"
     secret = f"$(cat {IDENTITIES_DIR}/{team}.secretkey)"
-    cmd = f"s3.configure -user {team_user(team)} -access_key {key} -secret_key {secret} -actions {team_actions(team)} -apply"
+    cmd = f"s3.configure -user {team_user(team)} -access_key {key} -secret_key {secret} -actions {team_actions(team, bucket)} -apply"
     return f'echo "{cmd}" | /usr/bin/weed shell || exit 1'
 
 
-def identities_secret(teams: list[Team]) -> KObj:
+def identities_secret(teams: list[Team], namespace: str) -> KObj:
     """The server side of every team's key (the same generated values as each team's Secret)."""
-    md = meta(IDENTITIES_SECRET, "kubeflow", "pipelines")
+    md = meta(IDENTITIES_SECRET, namespace, "pipelines")
     pairs = [(f"{t.name}.{k}", vid) for t in teams for k, vid in team_artifact_keys(t.name)]
     md["annotations"] = {GENERATED_SECRET: ",".join(f"{k}={v}" for k, v in pairs)}
     return obj("v1", "Secret", md, type="Opaque")
 
 
-def _seaweedfs(dep: KObj, teams: list[Team]) -> KObj:
+def _seaweedfs(dep: KObj, teams: list[Team], store: ObjectStore) -> KObj:
     new = copy.deepcopy(dep)
     spec = pod_spec(new) or {}
-    container = next(c for c in spec.get("containers") or [] if c.get("name") == "seaweedfs")
+    # Upstream configures its own admin identity in the server container's postStart script: ours join it.
+    container = next(c for c in spec.get("containers") or [] if (c.get("lifecycle") or {}).get("postStart"))
     command = container["lifecycle"]["postStart"]["exec"]["command"]
     script = str(command[-1])
-    lines = "\n".join([_MARK, *(configure_line(t.name) for t in teams), ""])
+    lines = "\n".join([_MARK, *(configure_line(t.name, store.bucket) for t in teams), ""])
     # Before the startup probe's marker where upstream has one (26.03), else after the admin user (v1.11.0).
     if _DONE in script:
         command[-1] = script.replace(_DONE, lines + "\n" + _DONE, 1)
@@ -88,11 +91,11 @@ def _scoped(ap: KObj, rules: list[dict[str, object]]) -> KObj:
     return new
 
 
-def _seaweedfs_policy(ap: KObj) -> KObj:
+def _seaweedfs_policy(ap: KObj, store: ObjectStore) -> KObj:
     kept = [r for r in ap["spec"].get("rules") or [] if r]
     # Pipeline pods have no sidecar (no mesh identity): they reach the S3 port only, where SeaweedFS
     # checks each request's signature against the team's own key.
-    return _scoped(ap, [*kept, {"to": [{"operation": {"ports": [str(S3_PORT)]}}]}])
+    return _scoped(ap, [*kept, {"to": [{"operation": {"ports": [str(store.pod_port)]}}]}])
 
 
 def _metadata_policy(ap: KObj) -> KObj:
@@ -111,27 +114,38 @@ def _registry_policy(ap: KObj) -> KObj:
 
 
 _POLICIES = {
-    ("kubeflow", "seaweedfs-service"): _seaweedfs_policy,
     ("kubeflow", "metadata-grpc-service"): _metadata_policy,
     ("kubeflow", "model-registry-service"): _registry_policy,
 }
 
 
-def isolate_stores(spec: PlatformSpec, objects: list[KObj]) -> list[KObj]:
-    teams = sorted(spec.teams, key=lambda t: t.name) if spec.enabled("pipelines") else []
+def _store_policy(o: KObj, store: ObjectStore | None) -> bool:
+    """SeaweedFS's AuthorizationPolicy: the one in its namespace whose selector picks its pods."""
+    if store is None or not store.team_identities or o.get("kind") != "AuthorizationPolicy":
+        return False
+    selector = ((o.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return namespace_of(o) == store.namespace and bool(selector) and selects(selector, store.pods)
+
+
+def isolate_stores(spec: PlatformSpec, lock: Lock, objects: list[KObj]) -> list[KObj]:
+    store = kfp_store(spec, lock, objects)
+    teams = sorted(spec.teams, key=lambda t: t.name) if store is not None and store.team_identities else []
     out: list[KObj] = []
+    server: KObj | None = None
     for o in objects:
         key = (namespace_of(o) or "", name_of(o))
-        if o.get("kind") == "Deployment" and key == ("kubeflow", "seaweedfs") and teams:
-            out.append(_seaweedfs(o, teams))
+        if store is not None and teams and o.get("kind") in ("Deployment", "StatefulSet") and key == (store.namespace, store.workload):
+            server = o
+            out.append(_seaweedfs(o, teams, store))
+        elif store is not None and _store_policy(o, store):
+            out.append(_seaweedfs_policy(o, store))
         elif o.get("kind") == "AuthorizationPolicy" and key in _POLICIES:
             out.append(_POLICIES[key](o))
         else:
             out.append(o)
-    if teams and any(o.get("kind") == "Deployment" and name_of(o) == "seaweedfs" for o in objects):
-        dep = next(o for o in objects if o.get("kind") == "Deployment" and name_of(o) == "seaweedfs")
-        secret = identities_secret(teams)
-        ours = {k: v for k, v in labels_of(dep).items() if k.startswith(("kubeforge.io/", "app.kubernetes.io/"))}
+    if store is not None and server is not None:
+        secret = identities_secret(teams, store.namespace)
+        ours = {k: v for k, v in labels_of(server).items() if k.startswith(("kubeforge.io/", "app.kubernetes.io/"))}
         secret["metadata"]["labels"] = {**secret["metadata"]["labels"], **ours}
         out.append(secret)
     return out

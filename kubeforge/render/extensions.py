@@ -14,7 +14,7 @@ from kubeforge.paths import state_dir
 from kubeforge.release.model import Lock
 from kubeforge.security import platform_security
 from kubeforge.spec.model import PlatformSpec
-from kubeforge.tenancy import team_objects
+from kubeforge.tenancy import kfp_store, team_objects
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,9 @@ class Addition:
 ADDITIONS = (
     Addition(SECURITY_COMPONENT, "kubeforge", lambda spec, _lock, objects: platform_security(spec, objects)),
     Addition(
-        TEAMS_COMPONENT, "kubeforge", lambda spec, lock, _objects: [*baseline_objects(spec), *team_objects(spec, lock)]
+        TEAMS_COMPONENT,
+        "kubeforge",
+        lambda spec, lock, objects: [*baseline_objects(spec), *team_objects(spec, lock, kfp_store(spec, lock, objects))],
     ),
     Addition("gpu", "kubeforge", lambda spec, _lock, objects: gpu_objects(spec, objects)),
 )

@@ -176,7 +176,7 @@ def identity(state: State) -> None:
 def isolation(state: State) -> None:
     """Tenant roles without network writes, stores scoped by caller, database users of their own.
     It may add objects (SeaweedFS's team identities, MySQL's root Secret): each joins the component on its label."""
-    isolated = isolate(state.spec, [r.obj for r in state.records])
+    isolated = isolate(state.spec, state.lock, [r.obj for r in state.records])
     state.records = [Record(obj, labels_of(obj)[KUBEFORGE_COMPONENT_LABEL]) for obj in isolated]
 
 

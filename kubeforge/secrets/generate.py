@@ -63,6 +63,11 @@ def parse_annotation(value: str) -> dict[str, str]:
     return out
 
 
+def value_ids(obj: KObj) -> dict[str, str]:
+    """{key: value id} of a Secret whose values kubeforge generates ({} for any other Secret)."""
+    return dict(_keys_for(obj))
+
+
 def _keys_for(obj: KObj) -> tuple[tuple[str, str], ...]:
     ann = annotations_of(obj)
     if FILL_ANNOTATION in ann:

@@ -10,12 +10,19 @@ from kubeforge.tenancy.kfp import kfp_objects
 from kubeforge.tenancy.mesh import mesh_objects
 from kubeforge.tenancy.namespace import limit_range, namespace, profile, resource_quota, service_accounts
 from kubeforge.tenancy.network import network_policies
+from kubeforge.tenancy.objectstore import ObjectStore, object_store
 from kubeforge.tenancy.rbac import role_bindings
 
-__all__ = ["one_team", "team_objects"]
+__all__ = ["kfp_store", "one_team", "team_objects"]
 
 
-def one_team(spec: PlatformSpec, lock: Lock, team: Team) -> list[KObj]:
+def kfp_store(spec: PlatformSpec, lock: Lock, objects: list[KObj]) -> ObjectStore | None:
+    """KFP's object store as the render has it; None when this render has no KFP."""
+    rendered = "pipelines" in lock.components and spec.enabled("pipelines", core=lock.components["pipelines"].core)
+    return object_store(lock.release, objects) if rendered else None
+
+
+def one_team(spec: PlatformSpec, lock: Lock, team: Team, store: ObjectStore | None) -> list[KObj]:
     return [
         namespace(spec, team),
         profile(team),
@@ -23,13 +30,14 @@ def one_team(spec: PlatformSpec, lock: Lock, team: Team) -> list[KObj]:
         *role_bindings(spec, team),
         resource_quota(team),
         limit_range(team),
-        *network_policies(spec, team),
+        *network_policies(spec, team, store),
         *mesh_objects(spec, team),
-        *kfp_objects(spec, lock, team),
+        *kfp_objects(lock, team, store),
     ]
 
 
-def team_objects(spec: PlatformSpec, lock: Lock) -> list[KObj]:
-    """Every object of every team, teams in name order, each team's objects in a fixed order."""
+def team_objects(spec: PlatformSpec, lock: Lock, store: ObjectStore | None) -> list[KObj]:
+    """Every object of every team, teams in name order, each team's objects in a fixed order.
+    `store` is KFP's object store as the upstream render has it (`kfp_store`), None without KFP."""
     check_teams(spec)
-    return [o for team in sorted(spec.teams, key=lambda t: t.name) for o in one_team(spec, lock, team)]
+    return [o for team in sorted(spec.teams, key=lambda t: t.name) for o in one_team(spec, lock, team, store)]

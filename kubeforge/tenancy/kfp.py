@@ -7,19 +7,16 @@ from __future__ import annotations
 import json
 
 from kubeforge.k8s import KObj, meta, obj
-from kubeforge.names import FILL_ANNOTATION, KFP_API_SA, KFP_UI_SA, TEAMS_COMPONENT
+from kubeforge.names import GENERATED_SECRET_ANNOTATION, KFP_API_SA, KFP_UI_SA, TEAMS_COMPONENT
 from kubeforge.release.model import Lock
-from kubeforge.spec.model import PlatformSpec, Team
+from kubeforge.secrets import team_artifact_keys
+from kubeforge.spec.model import Team
+from kubeforge.tenancy.objectstore import ObjectStore
 
-BUCKET = "mlpipeline"
-ARTIFACT_SECRET = "mlpipeline-minio-artifact"
-OBJECT_STORE = "seaweedfs.kubeflow"
 ARTIFACT_PROXY = "ml-pipeline-ui-artifact"
 VISUALIZATION = "ml-pipeline-visualizationserver"
 ARTIFACT_PROXY_PORT = 3000
 VISUALIZATION_PORT = 8888
-# The apply stage fills this Secret from a per-team SeaweedFS IAM key (scoped to the team's prefixes).
-FILL_VALUE = "seaweedfs-iam-access-key"
 _SECURE = {
     "allowPrivilegeEscalation": False,
     "runAsNonRoot": True,
@@ -37,8 +34,8 @@ CHECKOV_SKIPS = {
 }
 
 
-def _secret_env(name: str, key: str) -> dict[str, object]:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": ARTIFACT_SECRET, "key": key}}}
+def _secret_env(store: ObjectStore, name: str, key: str) -> dict[str, object]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": store.secret, "key": key}}}
 
 
 def _deployment(team: Team, name: str, image: str, port: int, env: list[dict[str, object]]) -> KObj:
@@ -88,24 +85,36 @@ def _allow_from(team: Team, name: str, principals: list[str]) -> KObj:
     return obj("security.istio.io/v1", "AuthorizationPolicy", meta(name, team.name, TEAMS_COMPONENT), spec=spec)
 
 
-def config_objects(team: Team) -> list[KObj]:
+def _credentials(store: ObjectStore, team: Team) -> KObj:
+    """The team's S3 key: its own SeaweedFS identity, else (MinIO, another server) the platform's key,
+    as upstream's profile controller copies it: such a store cannot keep one team from another's prefixes."""
+    md = meta(store.secret, team.name, TEAMS_COMPONENT)
+    if store.team_identities:  # generated per team; the store's identities Secret holds the same values
+        (_, access), (_, secret) = team_artifact_keys(team.name)
+        md["annotations"] = {GENERATED_SECRET_ANNOTATION: f"{store.access_key}={access},{store.secret_key}={secret}"}
+        return obj("v1", "Secret", md, type="Opaque")
+    if store.key_ids:
+        md["annotations"] = {GENERATED_SECRET_ANNOTATION: ",".join(f"{k}={v}" for k, v in store.key_ids)}
+        return obj("v1", "Secret", md, type="Opaque")
+    return obj("v1", "Secret", md, type="Opaque", data=dict(store.key_data))
+
+
+def config_objects(team: Team, store: ObjectStore) -> list[KObj]:
     ns = team.name
-    md = meta(ARTIFACT_SECRET, ns, TEAMS_COMPONENT)
-    md["annotations"] = {FILL_ANNOTATION: FILL_VALUE}
-    secret = obj("v1", "Secret", md, type="Opaque")
-    root = f"minio://{BUCKET}/private-artifacts/{ns}/v2/artifacts"
+    secret = _credentials(store, team)
+    root = f"minio://{store.bucket}/private-artifacts/{ns}/v2/artifacts"
     launcher = obj("v1", "ConfigMap", meta("kfp-launcher", ns, TEAMS_COMPONENT), data={"defaultPipelineRoot": root})
     grpc = {"METADATA_GRPC_SERVICE_HOST": "metadata-grpc-service.kubeflow", "METADATA_GRPC_SERVICE_PORT": "8080"}
     metadata = obj("v1", "ConfigMap", meta("metadata-grpc-configmap", ns, TEAMS_COMPONENT), data=grpc)
     repo = {
         "archiveLogs": True,
         "s3": {
-            "endpoint": f"{OBJECT_STORE}:9000",
-            "bucket": BUCKET,
+            "endpoint": store.endpoint,
+            "bucket": store.bucket,
             "keyFormat": f"private-artifacts/{ns}/{{{{workflow.name}}}}/{{{{pod.name}}}}",
             "insecure": True,
-            "accessKeySecret": {"name": ARTIFACT_SECRET, "key": "accesskey"},
-            "secretKeySecret": {"name": ARTIFACT_SECRET, "key": "secretkey"},
+            "accessKeySecret": {"name": store.secret, "key": store.access_key},
+            "secretKeySecret": {"name": store.secret, "key": store.secret_key},
         },
     }
     repo_md = meta("artifact-repositories", ns, TEAMS_COMPONENT)
@@ -114,18 +123,19 @@ def config_objects(team: Team) -> list[KObj]:
     return [secret, launcher, metadata, argo]
 
 
-def kfp_objects(spec: PlatformSpec, lock: Lock, team: Team, *, visualization: bool = True) -> list[KObj]:
-    if not spec.enabled("pipelines"):
+def kfp_objects(lock: Lock, team: Team, store: ObjectStore | None, *, visualization: bool = True) -> list[KObj]:
+    """KFP's per-team objects; none when the render has no KFP (`store` is None)."""
+    if store is None:
         return []
     version = lock.components["pipelines"].version  # the frontend images are KFP's, at the locked version
     env: list[dict[str, object]] = [
-        {"name": "MINIO_HOST", "value": "seaweedfs"},
-        {"name": "MINIO_NAMESPACE", "value": "kubeflow"},
-        {"name": "MINIO_PORT", "value": "9000"},
-        _secret_env("MINIO_ACCESS_KEY", "accesskey"),
-        _secret_env("MINIO_SECRET_KEY", "secretkey"),
+        {"name": "MINIO_HOST", "value": store.service},
+        {"name": "MINIO_NAMESPACE", "value": store.namespace},
+        {"name": "MINIO_PORT", "value": str(store.port)},
+        _secret_env(store, "MINIO_ACCESS_KEY", store.access_key),
+        _secret_env(store, "MINIO_SECRET_KEY", store.secret_key),
     ]
-    out = config_objects(team)
+    out = config_objects(team, store)
     out += [
         _deployment(team, ARTIFACT_PROXY, f"ghcr.io/kubeflow/kfp-frontend:{version}", ARTIFACT_PROXY_PORT, env),
         _service(team, ARTIFACT_PROXY, 80, ARTIFACT_PROXY_PORT),

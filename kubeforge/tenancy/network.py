@@ -13,6 +13,7 @@ from kubeforge.names import (
 )
 from kubeforge.security.apiserver import api_server_egress
 from kubeforge.spec.model import PlatformSpec, Team
+from kubeforge.tenancy.objectstore import ObjectStore
 
 # Not the cluster: private (RFC 1918, CGNAT, ULA) and link-local (cloud metadata at 169.254.169.254).
 NON_INTERNET_V4 = ("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
@@ -36,19 +37,28 @@ def _tcp(*ports: int) -> list[dict[str, object]]:
     return [{"protocol": "TCP", "port": p} for p in ports]
 
 
-def platform_services(spec: PlatformSpec) -> list[tuple[str, dict[str, str], tuple[int, ...]]]:
-    """(component, pod labels in `kubeflow`, container ports) team pods may call, per enabled component."""
+def platform_services(
+    spec: PlatformSpec, store: ObjectStore | None
+) -> list[tuple[str, dict[str, str], tuple[int, ...]]]:
+    """(component, pod labels in `kubeflow`, container ports) team pods may call, per rendered component.
+    KFP's (`store` is None without it): its API, its metadata service and the S3 port of its object store."""
     out: list[tuple[str, dict[str, str], tuple[int, ...]]] = []
-    if spec.enabled("pipelines"):
+    if store is not None:
         out += [
             ("pipelines", {"app": "ml-pipeline"}, (8887, 8888)),
             ("pipelines", {"component": "metadata-grpc-server"}, (8080,)),
-            ("pipelines", {"app": "seaweedfs"}, (8333,)),
+            ("pipelines", _store_pods(store), (store.pod_port,)),
         ]
     # Not the model registry: teams reach it through its UI, which checks each user's access.
     if spec.enabled("katib"):
         out.append(("katib", {"katib.kubeflow.org/component": "db-manager"}, (6789,)))
     return out
+
+
+def _store_pods(store: ObjectStore) -> dict[str, str]:
+    # `app` alone where the Service selects on it (as every KFP store does): kustomize's labels
+    # transformer adds its component-wide labels to the selector too, and they select nothing more.
+    return {"app": store.pods["app"]} if "app" in store.pods else dict(store.pods)
 
 
 def _policy(team: Team, name: str, spec: dict[str, object]) -> KObj:
@@ -68,7 +78,7 @@ def egress_rules(team: Team) -> list[dict[str, object]]:
     return rules
 
 
-def network_policies(spec: PlatformSpec, team: Team) -> list[KObj]:
+def network_policies(spec: PlatformSpec, team: Team, store: ObjectStore | None) -> list[KObj]:
     dns = {"to": [ns_peer("kube-system", KUBE_DNS_PODS)], "ports": [{"protocol": "UDP", "port": 53}, *_tcp(53)]}
     kubeflow_callers = {
         "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: "kubeflow"}},
@@ -80,7 +90,7 @@ def network_policies(spec: PlatformSpec, team: Team) -> list[KObj]:
         for app, ports in KNATIVE_INTO_TEAMS.items()
     ]
     services = [
-        {"to": [ns_peer("kubeflow", pods)], "ports": _tcp(*ports)} for _, pods, ports in platform_services(spec)
+        {"to": [ns_peer("kubeflow", pods)], "ports": _tcp(*ports)} for _, pods, ports in platform_services(spec, store)
     ]
     # Calls to cluster-local inference services go through the cluster-local gateway.
     local_gateway = (

@@ -9,7 +9,7 @@ from kubeforge.release.store import load_lock
 from kubeforge.render import Render
 from kubeforge.security import PERMISSIVE_PORTS, Inventory, platform_security
 from kubeforge.security.permissive import uncovered_webhooks
-from kubeforge.tenancy import team_objects
+from kubeforge.tenancy import kfp_store, team_objects
 
 
 def test_default_deny_everywhere_and_mesh_strict(full_render: Render) -> None:
@@ -64,9 +64,10 @@ def test_output_is_deterministic_and_schema_valid(full_render: Render) -> None:
     first, second = platform_security(spec, upstream), platform_security(spec, upstream)
     assert first == second
     crds = [o for o in upstream if o["kind"] == "CustomResourceDefinition"]
+    lock = load_lock(spec.release)
     errors = [
         f
-        for f in validate_objects([*crds, *first, *team_objects(spec, load_lock(spec.release))], "1.34")
+        for f in validate_objects([*crds, *first, *team_objects(spec, lock, kfp_store(spec, lock, upstream))], "1.34")
         if f.severity == "error"
     ]
     assert errors == []

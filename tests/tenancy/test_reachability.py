@@ -12,9 +12,8 @@ from kubeforge.k8s import name_of
 from kubeforge.netpol import Network, check_flows
 from kubeforge.release.store import load_lock
 from kubeforge.render import Render
-from kubeforge.tenancy import team_objects
 
-from .teams import spec_with_teams
+from .teams import spec_with_teams, teams_of
 
 
 @pytest.mark.parametrize("profile", ["kind", "production"])
@@ -54,16 +53,16 @@ def test_teams_isolated_at_scale(n: int, kind_render: Render) -> None:
 
     # SeaweedFS's per-team identities come from the render's teams: give it the scaled teams'.
     kept = [o for o in kind_render.upstream_objects() if o["metadata"]["name"] != IDENTITIES_SECRET]
-    upstream = isolate_stores(scaled, kept)
-    everything = [*upstream, *platform_security(scaled, upstream), *team_objects(scaled, load_lock(scaled.release))]
+    upstream = isolate_stores(scaled, load_lock(scaled.release), kept)
+    everything = [*upstream, *platform_security(scaled, upstream), *teams_of(scaled, upstream)]
     findings = reachability_findings(scaled, everything)
     assert findings == []
     forbidden = forbidden_flows(scaled, everything)
     assert len([f for f in forbidden if f.name.startswith("team-to-team")]) == (n if n > 1 else 0)
 
 
-def test_team_only_network_without_platform() -> None:
+def test_team_only_network_without_platform(kind_render: Render) -> None:
     spec = spec_with_teams(3)
-    net = Network.from_objects([*team_objects(spec, load_lock(spec.release)), *synthetic_objects(spec)])
+    net = Network.from_objects([*teams_of(spec, kind_render.upstream_objects()), *synthetic_objects(spec)])
     results = {r.flow.name: r for r in check_flows(net, forbidden_flows(spec, []))}
     assert all(r.passed for r in results.values()), [r.message for r in results.values() if not r.passed]

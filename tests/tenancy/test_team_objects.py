@@ -10,11 +10,10 @@ import pytest
 
 from kubeforge.k8s import KObj, name_of, namespace_of
 from kubeforge.names import INGRESS_GATEWAY_SA, KFP_API_SA, KFP_UI_SA, NOTEBOOK_CONTROLLER_SA, PLATFORM_NAMESPACES
-from kubeforge.release.store import load_lock
+from kubeforge.render import Render
 from kubeforge.spec.load import load_spec
-from kubeforge.tenancy import team_objects
 
-from .teams import spec_with_teams
+from .teams import spec_with_teams, teams_of
 
 EXPECTED = {
     ("Namespace", None),
@@ -48,6 +47,12 @@ EXPECTED = {
 PLATFORM_PRINCIPALS = {INGRESS_GATEWAY_SA, KFP_UI_SA, KFP_API_SA, NOTEBOOK_CONTROLLER_SA}
 
 
+@pytest.fixture(scope="module")
+def kfp_upstream(kind_render: Render) -> list[KObj]:
+    """The kind render's upstream objects: KFP's object store is read from them."""
+    return kind_render.upstream_objects()
+
+
 def _team_of(obj: KObj) -> str:
     return namespace_of(obj) or name_of(obj)
 
@@ -68,9 +73,9 @@ def _strings(value: Any) -> list[str]:
 
 
 @pytest.mark.parametrize("n", [1, 10, 1000])
-def test_every_team_has_every_object_and_nothing_crosses_teams(n: int) -> None:
+def test_every_team_has_every_object_and_nothing_crosses_teams(n: int, kfp_upstream: list[KObj]) -> None:
     spec = spec_with_teams(n)
-    objects = team_objects(spec, load_lock(spec.release))
+    objects = teams_of(spec, kfp_upstream)
     teams = _by_team(objects)
     owner_of = {}
     for t in spec.teams:
@@ -89,9 +94,9 @@ def test_every_team_has_every_object_and_nothing_crosses_teams(n: int) -> None:
                 assert principal in PLATFORM_PRINCIPALS, principal
 
 
-def test_namespace_labels_profile_and_quota() -> None:
+def test_namespace_labels_profile_and_quota(kfp_upstream: list[KObj]) -> None:
     spec = load_spec("kind")
-    objs = {(o["kind"], name_of(o)): o for o in team_objects(spec, load_lock(spec.release))}
+    objs = {(o["kind"], name_of(o)): o for o in teams_of(spec, kfp_upstream)}
     team = spec.teams[0]
     ns = objs[("Namespace", team.name)]["metadata"]
     assert ns["labels"]["istio-injection"] == "enabled"
@@ -114,9 +119,9 @@ def test_namespace_labels_profile_and_quota() -> None:
     assert limits["defaultRequest"] == {"cpu": "50m", "memory": "128Mi"}
 
 
-def test_roles_and_groups_follow_the_spec() -> None:
+def test_roles_and_groups_follow_the_spec(kfp_upstream: list[KObj]) -> None:
     spec = load_spec("production")
-    objs = team_objects(spec, load_lock(spec.release))
+    objs = teams_of(spec, kfp_upstream)
     bindings = {name_of(o): o for o in objs if o["kind"] == "RoleBinding"}
     assert bindings["namespaceAdmin"]["roleRef"]["name"] == "kubeflow-admin"
     assert bindings["namespaceAdmin"]["subjects"][0]["name"] == "lead@example.com"
@@ -137,11 +142,11 @@ def test_roles_and_groups_follow_the_spec() -> None:
     assert member_ap["when"][0]["values"] == ["scientist@example.com"]
 
 
-def test_network_policies_deny_by_default_and_open_only_the_egress_list() -> None:
+def test_network_policies_deny_by_default_and_open_only_the_egress_list(kfp_upstream: list[KObj]) -> None:
     spec = spec_with_teams(2)
     pols = {
         (namespace_of(o), name_of(o)): o["spec"]
-        for o in team_objects(spec, load_lock(spec.release))
+        for o in teams_of(spec, kfp_upstream)
         if o["kind"] == "NetworkPolicy"
     }
     assert pols[("team-0000", "default-deny")] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
@@ -155,20 +160,20 @@ def test_network_policies_deny_by_default_and_open_only_the_egress_list() -> Non
     assert cidr == [{"to": [{"ipBlock": {"cidr": "10.0.1.0/24"}}]}]
 
 
-def test_deterministic_and_no_platform_namespace() -> None:
+def test_deterministic_and_no_platform_namespace(kfp_upstream: list[KObj]) -> None:
     spec = spec_with_teams(10)
-    first, second = team_objects(spec, load_lock(spec.release)), team_objects(spec, load_lock(spec.release))
+    first, second = teams_of(spec, kfp_upstream), teams_of(spec, kfp_upstream)
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
     assert not {namespace_of(o) for o in first} & set(PLATFORM_NAMESPACES)
 
 
-def test_pipelines_disabled_drops_the_kfp_objects() -> None:
+def test_pipelines_disabled_drops_the_kfp_objects(kfp_upstream: list[KObj]) -> None:
     data = spec_with_teams(1).model_dump(mode="json")
     data["components"]["pipelines"] = {"enabled": False}
     from kubeforge.spec.model import PlatformSpec
 
     spec = PlatformSpec.model_validate(data)
-    objs = team_objects(spec, load_lock(spec.release))
+    objs = teams_of(spec, kfp_upstream)
     assert not [o for o in objs if name_of(o).startswith("ml-pipeline") or name_of(o) == "kfp-launcher"]
     ns = next(o for o in objs if o["kind"] == "Namespace")
     assert "pipelines.kubeflow.org/enabled" not in ns["metadata"]["labels"]
