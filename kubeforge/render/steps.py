@@ -23,6 +23,7 @@ from kubeforge.names import KUBEFORGE_COMPONENT_LABEL
 from kubeforge.release.model import Lock
 from kubeforge.render.extensions import ADDITIONS
 from kubeforge.render.kustomize import Build, plan_builds, run_builds
+from kubeforge.tenancy import kfp_store
 from kubeforge.render.leftovers import WORKSPACE_PREFIX, remove_stale, signals_deferred, tagged
 from kubeforge.render.order import enabled_components, object_sort_key
 from kubeforge.render.records import Record
@@ -176,7 +177,14 @@ def identity(state: State) -> None:
 def isolation(state: State) -> None:
     """Tenant roles without network writes, stores scoped by caller, database users of their own.
     It may add objects (SeaweedFS's team identities, MySQL's root Secret): each joins the component on its label."""
-    isolated = isolate(state.spec, state.lock, [r.obj for r in state.records])
+    objects = [r.obj for r in state.records]
+    store = kfp_store(state.spec, state.lock, objects)
+    if store is not None and not store.team_identities and state.spec.teams:
+        state.notes.append(
+            f"KFP's object store is {store.label} ({store.endpoint}), which kubeforge gives no per-team identity: "
+            "teams share the platform's S3 key, so a team can read and write other teams' artifacts"
+        )
+    isolated = isolate(state.spec, state.lock, objects)
     state.records = [Record(obj, labels_of(obj)[KUBEFORGE_COMPONENT_LABEL]) for obj in isolated]
 
 

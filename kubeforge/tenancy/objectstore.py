@@ -44,6 +44,10 @@ class ObjectStore:
         return f"{self.service}.{self.namespace}:{self.port}"
 
     @property
+    def label(self) -> str:
+        return {SEAWEEDFS: "SeaweedFS", MINIO: "MinIO"}.get(self.server, self.server)
+
+    @property
     def team_identities(self) -> bool:
         """Whether each team can get an identity of its own, scoped to its prefixes (SeaweedFS's s3.configure)."""
         return self.server == SEAWEEDFS
