@@ -9,11 +9,13 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import FrameType
 
 WORKSPACE_PREFIX = "kubeforge-ws-"
 MAX_AGE_S = 24 * 3600
@@ -63,15 +65,55 @@ def _alive(pid: int) -> bool:
     return True
 
 
+_HELD = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+_depth = 0
+_pending: list[int] = []
+_saved: dict[int, signal.Handlers | Callable[[int, FrameType | None], object] | int | None] = {}
+
+
+def _record(signum: int, _frame: FrameType | None) -> None:
+    _pending.append(signum)
+
+
 @contextmanager
 def signals_deferred() -> Iterator[None]:
-    """SIGTERM/SIGHUP/SIGINT held back while a temporary folder is made and registered for removal."""
-    held = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}
+    """SIGTERM/SIGHUP/SIGINT held back while a temporary folder is made and registered, swapped in, or removed;
+    a held signal is delivered, to the handler it would have reached, when the outermost such block ends.
+
+    Python runs signal handlers in the main thread whichever thread the kernel picked, so the handlers
+    are swapped rather than the thread's signal mask (a mask leaves the signal to another thread)."""
+    global _depth
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    if _depth == 0:
+        _pending.clear()
+        for sig in _HELD:
+            _saved[sig] = signal.signal(sig, _record)
+    _depth += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a held signal is delivered here
+        _depth -= 1
+        if _depth == 0:
+            for sig, handler in _saved.items():
+                signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+            _saved.clear()
+            pending = list(dict.fromkeys(_pending))
+            _pending.clear()
+            for sig in pending:
+                signal.raise_signal(sig)  # its own handler runs now: SystemExit/KeyboardInterrupt unwinds from here
+
+
+def make_temporary(prefix: str, parent: Path | None, stack: ExitStack) -> Path:
+    """A folder named `prefix`PID-..., removed when `stack` closes; no signal can leave it behind."""
+    with signals_deferred():
+        folder = Path(tempfile.mkdtemp(prefix=tagged(prefix), dir=parent))
+        stack.callback(remove_quietly, folder)
+    return folder
+
+
+def remove_quietly(folder: Path) -> None:
+    """Remove a folder of ours in full: a signal waits until it is gone."""
+    with signals_deferred():
+        shutil.rmtree(folder, ignore_errors=True)

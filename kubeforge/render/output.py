@@ -8,9 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from kubeforge.errors import BadInput
 from kubeforge.files import write_atomic
 from kubeforge.k8s import ident
 from kubeforge.render.footprint import footprint
-from kubeforge.render.leftovers import remove_stale, tagged
+from kubeforge.render.leftovers import make_temporary, remove_quietly, remove_stale, signals_deferred
 from kubeforge.render.pipeline import Render
 from kubeforge.render.transforms.images import images_of
 from kubeforge.render.yamlio import dump_stream
@@ -45,7 +45,8 @@ def check_writable(out: Path) -> None:
     while not probe.exists():
         probe = probe.parent
     try:
-        Path(tempfile.mkdtemp(prefix=".kubeforge-probe-", dir=probe)).rmdir()
+        with signals_deferred():  # the probe folder never outlives this line
+            Path(tempfile.mkdtemp(prefix=".kubeforge-probe-", dir=probe)).rmdir()
     except OSError as exc:
         raise BadInput(f"cannot write to {out}: {probe}: {exc.strerror or exc}", field="--out") from exc
 
@@ -148,8 +149,8 @@ def write_render(render: Render, out: Path) -> dict[str, Any]:
     out.parent.mkdir(parents=True, exist_ok=True)
     for kind in ("tmp", "old"):
         remove_stale(out.parent, f".{out.name}.{kind}-")  # what a killed render left beside this output
-    staging = Path(tempfile.mkdtemp(prefix=tagged(f".{out.name}.tmp-"), dir=out.parent))
-    try:
+    with ExitStack() as stack:
+        staging = make_temporary(f".{out.name}.tmp-", out.parent, stack)  # removed on any exit, signals included
         for name, text in component_files(render).items():
             (staging / name).write_text(text, encoding="utf-8")
         summary = summary_json(render)
@@ -158,10 +159,8 @@ def write_render(render: Render, out: Path) -> dict[str, Any]:
         written = sorted(p.name for p in staging.iterdir())
         (staging / MARKER).write_text(json.dumps({"files": written}, indent=1) + "\n", encoding="utf-8")
         staging.chmod(0o755)
-        _swap(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        with signals_deferred():  # a signal between the two renames would leave no output, only .old-
+            _swap(staging, out)
     return summary
 
 
@@ -171,6 +170,11 @@ def _swap(staging: Path, out: Path) -> None:
         _check_ours(out, out)  # again, just before: nothing the user put there since is ever removed
         old = out.with_name(f".{out.name}.old-{os.getpid()}-0")
         os.rename(out, old)
-    os.rename(staging, out)
+    try:
+        os.rename(staging, out)
+    except BaseException:
+        if old is not None:
+            os.rename(old, out)  # the previous render back in place
+        raise
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        remove_quietly(old)

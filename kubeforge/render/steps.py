@@ -24,7 +24,7 @@ from kubeforge.release.model import Lock
 from kubeforge.render.extensions import ADDITIONS
 from kubeforge.render.kustomize import Build, plan_builds, run_builds
 from kubeforge.tenancy import kfp_store
-from kubeforge.render.leftovers import WORKSPACE_PREFIX, remove_stale, signals_deferred, tagged
+from kubeforge.render.leftovers import WORKSPACE_PREFIX, make_temporary, remove_stale
 from kubeforge.render.order import enabled_components, object_sort_key
 from kubeforge.render.records import Record
 from kubeforge.render.transforms.hardening import bound_service_accounts
@@ -123,8 +123,7 @@ def build_upstream(state: State) -> None:
     with ExitStack() as stack:
 
         def workspace() -> Path:
-            with signals_deferred():  # between mkdtemp and registration a signal would leak the folder
-                ws = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=tagged(WORKSPACE_PREFIX))))
+            ws = make_temporary(WORKSPACE_PREFIX, None, stack)
             materialize(lock, roots, ws, {f for name in names for f in lock.components[name].files})
             return ws
 
