@@ -48,12 +48,15 @@ def render(
     overrides: list[Path] | None = OVERRIDES,
     out: Path | None = typer.Option(None, "--out", help="Output folder (default build/<profile>)."),
     output: Output = typer.Option(Output.table, "--output", "-o"),
+    wait: float = typer.Option(
+        0, "--wait", min=0, help="Seconds to wait while another render writes the same --out (default: refuse at once)."
+    ),
 ) -> None:
     """Render the platform offline from the verified cache into --out."""
     spec = load_spec(profile, overrides or [])
     target = out or Path("build") / spec.profile
     check_writable(target)
-    with out_lock(target, cache_dir()):
+    with out_lock(target, cache_dir(), wait):
         result, secrets = render_spec(spec, quiet=output is Output.json)
         summary = write_render(result, target)
     announce_new_passwords(secrets)

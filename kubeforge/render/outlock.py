@@ -5,16 +5,20 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from kubeforge.errors import BadInput
 
+_POLL_S = 0.1
+
 
 @contextmanager
-def out_lock(out: Path, cache: Path) -> Iterator[None]:
-    """Hold the lock of `out` (a file under <cache>/locks/, never beside the user's folder) or refuse at once."""
+def out_lock(out: Path, cache: Path, wait: float = 0) -> Iterator[None]:
+    """Hold the lock of `out` (a file under <cache>/locks/, never beside the user's folder): refuse at once
+    when another render holds it, or after `wait` seconds of trying."""
     resolved = out.resolve()
     folder = cache / "locks"
     path = folder / (hashlib.sha256(str(resolved).encode()).hexdigest()[:32] + ".lock")
@@ -24,16 +28,27 @@ def out_lock(out: Path, cache: Path) -> Iterator[None]:
     except OSError as exc:
         raise BadInput(f"cannot take the lock of {out} in {folder}: {exc.strerror or exc}", field="--out") from exc
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-            raise BadInput(
-                f"{out} is being written by another kubeforge render (pid {holder}): run again when it ends",
-                field="--out",
-            ) from exc
+        _take(fd, out, wait)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
     finally:
         os.close(fd)  # closing releases the lock; the file stays, empty of meaning, for the next render
+
+
+def _take(fd: int, out: Path, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError as exc:
+            if time.monotonic() >= deadline:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                waited = f"; waited {wait:g} s" if wait > 0 else ""
+                raise BadInput(
+                    f"{out} is being written by another kubeforge render (pid {holder}){waited}: "
+                    "run again when it ends, or pass --wait SECONDS",
+                    field="--out",
+                ) from exc
+        time.sleep(min(_POLL_S, max(0.0, deadline - time.monotonic())))  # polled: a signal still ends the wait

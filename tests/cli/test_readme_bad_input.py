@@ -1,11 +1,13 @@
 """The README's bad-input table is real output: each row's input is run here and its exit code and message compared.
 
-Paths in messages are written in the README as FILE (the file given), OUT (--out) and LOCK (the lock file).
+Paths in messages are written in the README as FILE (the file given), OUT (--out) and LOCK (the lock file);
+PID is the process holding a lock.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -15,6 +17,9 @@ import pytest
 from harness import REPO, Result, Run
 
 from kubeforge.release.store import load_lock
+from kubeforge.render.outlock import out_lock
+from release.synthetic import lock_and_fetch, make_release, render, replace_in
+from release.test_synthetic_stores import SEAWEEDFS_S3_SERVICE
 
 from .test_bad_input import anchor_bomb
 
@@ -86,6 +91,27 @@ def _out(kind: str) -> Scenario:
     return run
 
 
+def _out_locked(*extra: str) -> Scenario:
+    """Another render holds --out (this test process, holding its lock) for the whole run."""
+
+    def run(kf: Run, home: Path, tmp: Path, up: Path) -> tuple[Result, dict[str, Path]]:
+        out = tmp / "out"
+        with out_lock(out, tmp / "private" / "cache"):
+            return kf("render", "--out", out, *extra, home=home), {"OUT": out}
+
+    return run
+
+
+def _store_not_found(kf: Run, home: Path, tmp: Path, up: Path) -> tuple[Result, dict[str, Path]]:
+    def lose_store(tree: Path) -> None:  # the S3 Service renamed, KFP's API server still naming the old one
+        replace_in(tree / SEAWEEDFS_S3_SERVICE, "name: minio-service", "name: s3-artifacts")
+
+    rel = make_release(tmp / "synthetic", up, "v1.11.0-nostore", edit_tree=lose_store)
+    cache = tmp / "private" / "cache"
+    lock_and_fetch(kf, rel, cache)
+    return render(kf, rel, cache, tmp / "out"), {}
+
+
 def _tampered_cache(kf: Run, home: Path, tmp: Path, up: Path) -> tuple[Result, dict[str, Path]]:
     assert kf("fetch", "--mirror", up, home=home).rc == 0
     tree = load_lock("26.03").sources["manifests"].tree
@@ -113,6 +139,9 @@ SCENARIOS: dict[str, Scenario] = {
     "`--out /`": _out("root"),
     "`--out` a folder of the user's": _out("folder"),
     "`--out` an existing file": _out("file"),
+    "`--out` being written by another render": _out_locked(),
+    "the same, with `--wait 1`": _out_locked("--wait", "1"),
+    "a release whose KFP names an object store the render lacks": _store_not_found,
 }
 
 
@@ -130,5 +159,5 @@ def test_readme_row(
     pattern = re.escape(message)
     for placeholder, path in paths.items():
         pattern = pattern.replace(placeholder, re.escape(str(path)))
-    pattern = pattern.replace(re.escape("<sha>"), "[0-9a-f]{12}")
+    pattern = pattern.replace(re.escape("<sha>"), "[0-9a-f]{12}").replace("PID", str(os.getpid()))
     assert re.fullmatch(pattern, line), f"README says {message!r}, got {line!r}"

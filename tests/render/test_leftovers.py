@@ -53,7 +53,8 @@ def test_second_render_into_the_same_out_is_refused(kubeforge: Run, home: Path, 
         result = kubeforge("render", "--out", out, home=home)
     assert result.rc == 2
     assert result.error_line == (
-        f"error: --out: {out} is being written by another kubeforge render (pid {os.getpid()}): run again when it ends"
+        f"error: --out: {out} is being written by another kubeforge render (pid {os.getpid()}): run again when it ends, "
+        "or pass --wait SECONDS"
     )
     assert not out.exists()
 
@@ -80,4 +81,40 @@ def test_sigterm_mid_render_leaves_no_workspace(kubeforge: Run, upstream: Path, 
     assert proc.wait(timeout=120) == 128 + signal.SIGTERM
     assert list(tmpdir.iterdir()) == []
     assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_two_concurrent_renders_with_wait_run_one_after_the_other(upstream: Path, tmp_path: Path) -> None:
+    """Two real renders into one --out: the second, given --wait, starts when the first is done; a third,
+    without it, is refused while the first holds the folder."""
+    from kubeforge.fetch import fetch_release
+    from kubeforge.release.store import load_lock
+
+    cache = tmp_path / "cache"  # cold (sources only): the first render builds, and holds the lock a while
+    fetch_release(load_lock("26.03"), cache=cache, mirror=upstream)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBEFORGE_", "XDG_"))}
+    env.update(KUBEFORGE_CACHE=str(cache), KUBEFORGE_STATE=str(tmp_path / "state"))
+    out = tmp_path / "out"
+    kubeforge = str(Path(sys.executable).parent / "kubeforge")
+
+    def start(*extra: str) -> subprocess.Popen[str]:
+        args = [kubeforge, "render", "--out", str(out), *extra]
+        return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    first = start()
+    locks = cache / "locks"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and first.poll() is None:
+        held = [p.read_text().strip() for p in locks.glob("*.lock")] if locks.is_dir() else []
+        if str(first.pid) in held:
+            break
+        time.sleep(0.05)
+    assert first.poll() is None, "the first render ended before the second could start"
+    second, third = start("--wait", "300"), start()
+    assert third.wait(timeout=120) == 2
+    assert f"is being written by another kubeforge render (pid {first.pid})" in third.communicate()[1]
+    assert first.wait(timeout=300) == 0
+    # Started with the third, which was refused: the second rendered only because it waited.
+    assert second.wait(timeout=300) == 0, second.communicate()[1]
+    assert (out / ".kubeforge-render.json").is_file()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
