@@ -49,6 +49,17 @@ def object_sort_key(obj: KObj) -> tuple[int, str, str, str, str]:
     )
 
 
+def for_release(spec: PlatformSpec, lock: Lock) -> tuple[PlatformSpec, list[str]]:
+    """The spec with every component the release lacks switched off (so each layer and check sees it off),
+    and a note per component so switched."""
+    absent = sorted(n for n, c in spec.components.items() if c.enabled and n not in lock.components)
+    if not absent:
+        return spec, []
+    off = {n: c.model_copy(update={"enabled": False}) if n in absent else c for n, c in spec.components.items()}
+    notes = [f"component {n} is not in release {lock.release}: off" for n in absent]
+    return spec.model_copy(update={"components": off}), notes
+
+
 def enabled_components(spec: PlatformSpec, lock: Lock) -> list[str]:
     """Enabled components, dependencies first; an enabled component needing a disabled one is bad input."""
     enabled = {n for n, c in lock.components.items() if spec.enabled(n, core=c.core)}

@@ -13,6 +13,7 @@ from kubeforge.paths import cache_dir
 from kubeforge.release.model import Lock
 from kubeforge.release.store import load_lock
 from kubeforge.render import extensions
+from kubeforge.render.order import for_release
 from kubeforge.render.records import Record, Render
 from kubeforge.render.steps import (
     ComponentStep,
@@ -101,7 +102,8 @@ def render_platform(
 ) -> Render:
     lock = lock or load_lock(spec.release)
     secrets = secrets if secrets is not None else extensions.default_secret_store(spec.cluster.name)
-    state = State(spec, lock, find_kustomize(), cache or cache_dir(), secrets, progress)
+    spec, notes = for_release(spec, lock)
+    state = State(spec, lock, find_kustomize(), cache or cache_dir(), secrets, progress, notes=notes)
     for step in STEPS:
         step.run(state)
     assert state.waves is not None, "STEPS plans the waves"

@@ -115,9 +115,6 @@ def build_upstream(state: State) -> None:
         namespace = comp.namespaces[0] if comp.namespaces else "default"
         sizing = plan_for(spec.sizing, spec.components.get(name))
         state.components[name] = Component(name, comp.version, namespace, sizing, "upstream")
-    for name in sorted(set(spec.components) - set(lock.components)):
-        if spec.components[name].enabled:
-            state.notes.append(f"component {name} is not in release {lock.release}: off")
     builds = plan_builds(lock, names, state.kustomize)
     remove_stale(Path(tempfile.gettempdir()), WORKSPACE_PREFIX)  # left by a render that was killed
     with ExitStack() as stack:

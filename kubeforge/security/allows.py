@@ -165,7 +165,7 @@ def gateways(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> list[Al
         ports = sorted({p for w in gw for n, p in w.ports.items()} | {8080, 8443})
         reason = "users reach the platform through the gateway"
         out.append(Allow("clients-gateway", "istio", reason, Side(ANYWHERE), GATEWAY, tcp(*ports)))
-    if inv.pods("istio-system", LOCAL_GATEWAY_PODS):
+    if inv.pods("istio-system", LOCAL_GATEWAY_PODS) and spec.enabled("knative"):  # it routes only to Knative
         for src_ns in ("kubeflow", "knative-serving", EVERY_TEAM):
             reason = "cluster-local calls to inference services"
             name = f"local-gateway-from-{src_ns.strip('*')}"

@@ -106,6 +106,19 @@ def test_renamed_store_is_followed(tmp_path: Path, upstream: Path, kubeforge: Ru
     )
 
 
+def test_check_passes_on_a_release_with_a_renamed_store_and_fewer_components(
+    tmp_path: Path, upstream: Path, kubeforge: Run, cache: Path
+) -> None:
+    """`kubeforge check` on the renamed store's release, which also lacks Knative, KServe, Katib and the rest:
+    what the release lacks is off for every layer and check, not only for the build."""
+    rel = _made(tmp_path, upstream, kubeforge, cache, "v1.11.0-renamed", edit_tree=_rename_store)
+    overrides = rel.home / "release.yaml"
+    overrides.write_text(f"release: {rel.key}\n")
+    result = kubeforge("check", "-f", overrides, home=rel.home, env=rel.env(cache))
+    assert result.rc == 0, result.stdout[-3000:]
+    assert "passed" in result.stdout
+
+
 def test_a_store_kfp_names_but_the_render_lacks_is_refused(
     tmp_path: Path, upstream: Path, kubeforge: Run, cache: Path
 ) -> None:
