@@ -134,7 +134,12 @@ def isolate_stores(spec: PlatformSpec, lock: Lock, objects: list[KObj]) -> list[
     server: KObj | None = None
     for o in objects:
         key = (namespace_of(o) or "", name_of(o))
-        if store is not None and teams and o.get("kind") in ("Deployment", "StatefulSet") and key == (store.namespace, store.workload):
+        if (
+            store is not None
+            and teams
+            and o.get("kind") in ("Deployment", "StatefulSet")
+            and key == (store.namespace, store.workload)
+        ):
             server = o
             out.append(_seaweedfs(o, teams, store))
         elif store is not None and _store_policy(o, store):

@@ -31,7 +31,10 @@ ADDITIONS = (
     Addition(
         TEAMS_COMPONENT,
         "kubeforge",
-        lambda spec, lock, objects: [*baseline_objects(spec), *team_objects(spec, lock, kfp_store(spec, lock, objects))],
+        lambda spec, lock, objects: [
+            *baseline_objects(spec),
+            *team_objects(spec, lock, kfp_store(spec, lock, objects)),
+        ],
     ),
     Addition("gpu", "kubeforge", lambda spec, _lock, objects: gpu_objects(spec, objects)),
 )

@@ -96,13 +96,13 @@ def signals_deferred() -> Iterator[None]:
     finally:
         _depth -= 1
         if _depth == 0:
-            for sig, handler in _saved.items():
-                signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+            for held, handler in _saved.items():
+                signal.signal(held, signal.SIG_DFL if handler is None else handler)
             _saved.clear()
             pending = list(dict.fromkeys(_pending))
             _pending.clear()
-            for sig in pending:
-                signal.raise_signal(sig)  # its own handler runs now: SystemExit/KeyboardInterrupt unwinds from here
+            for signum in pending:
+                signal.raise_signal(signum)  # its own handler runs now: SystemExit/KeyboardInterrupt unwinds from here
 
 
 def make_temporary(prefix: str, parent: Path | None, stack: ExitStack) -> Path:

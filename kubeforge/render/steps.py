@@ -23,7 +23,6 @@ from kubeforge.names import KUBEFORGE_COMPONENT_LABEL
 from kubeforge.release.model import Lock
 from kubeforge.render.extensions import ADDITIONS
 from kubeforge.render.kustomize import Build, plan_builds, run_builds
-from kubeforge.tenancy import kfp_store
 from kubeforge.render.leftovers import WORKSPACE_PREFIX, make_temporary, remove_stale
 from kubeforge.render.order import enabled_components, object_sort_key
 from kubeforge.render.records import Record
@@ -34,6 +33,7 @@ from kubeforge.render.waves import WavePlan, plan_waves
 from kubeforge.render.workspace import materialize
 from kubeforge.secrets import SecretStore
 from kubeforge.spec.model import PlatformSpec
+from kubeforge.tenancy import kfp_store
 from kubeforge.tools import Kustomize
 
 Progress = Callable[[str, str], None]

@@ -101,7 +101,9 @@ def _value(env: dict[str, dict[str, object]], name: str, objects: list[KObj], na
     )
     value = ((cm or {}).get("data") or {}).get(ref.get("key"))
     if value is None:
-        raise _Missing(f"{API_SERVER}'s {name} reads ConfigMap {ref.get('name')} key {ref.get('key')}, not in the render")
+        raise _Missing(
+            f"{API_SERVER}'s {name} reads ConfigMap {ref.get('name')} key {ref.get('key')}, not in the render"
+        )
     return str(value)
 
 
@@ -166,7 +168,9 @@ def _derive(objects: list[KObj]) -> ObjectStore:
     if platform is None:
         raise _Missing(f"{API_SERVER} reads its S3 keys from Secret {namespace}/{secret}, not in the render")
     data = {str(k): str(v) for k, v in (platform.get("data") or {}).items()}
-    data.update((str(k), base64.b64encode(str(v).encode()).decode()) for k, v in (platform.get("stringData") or {}).items())
+    data.update(
+        (str(k), base64.b64encode(str(v).encode()).decode()) for k, v in (platform.get("stringData") or {}).items()
+    )
     return ObjectStore(
         service=service,
         namespace=store_ns,

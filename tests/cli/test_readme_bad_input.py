@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 from harness import REPO, Result, Run
+from release.synthetic import lock_and_fetch, make_release, render, replace_in
+from release.test_synthetic_stores import SEAWEEDFS_S3_SERVICE
 
 from kubeforge.release.store import load_lock
 from kubeforge.render.outlock import out_lock
-from release.synthetic import lock_and_fetch, make_release, render, replace_in
-from release.test_synthetic_stores import SEAWEEDFS_S3_SERVICE
 
 from .test_bad_input import anchor_bomb
 

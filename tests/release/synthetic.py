@@ -57,7 +57,12 @@ def make_release(
     for part in ("common", "applications"):
         shutil.copytree(src / part, tree / part)
     edit_tree(tree)
-    for owner_repo in ("argoproj/argo-workflows", "kubernetes-sigs/jobset", "kubernetes-sigs/lws", "projectcalico/calico"):
+    for owner_repo in (
+        "argoproj/argo-workflows",
+        "kubernetes-sigs/jobset",
+        "kubernetes-sigs/lws",
+        "projectcalico/calico",
+    ):
         for tag in (upstream / owner_repo).iterdir():
             link = mirror / owner_repo / tag.name
             link.parent.mkdir(parents=True, exist_ok=True)

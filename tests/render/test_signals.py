@@ -12,16 +12,19 @@ import time
 from pathlib import Path
 
 import pytest
-
 from harness import REPO
 
 DRIVER = Path(__file__).with_name("signal_at.py")
 KUBEFORGE = str(Path(sys.executable).parent / "kubeforge")
 EXIT = {"SIGTERM": 128 + signal.SIGTERM, "SIGINT": 130}  # SIGINT: KeyboardInterrupt, the CLI's abort code
 # Only the core components: a cold build (one that lays out a workspace) in a few seconds.
-SMALL = "components: {" + ", ".join(
-    f"{c}: null" for c in ("notebooks", "pipelines", "katib", "knative", "kserve", "model-registry", "volumes")
-) + "}\n"
+SMALL = (
+    "components: {"
+    + ", ".join(
+        f"{c}: null" for c in ("notebooks", "pipelines", "katib", "knative", "kserve", "model-registry", "volumes")
+    )
+    + "}\n"
+)
 
 
 def _env(tmp_path: Path, cache: Path) -> dict[str, str]:

@@ -145,9 +145,7 @@ def test_roles_and_groups_follow_the_spec(kfp_upstream: list[KObj]) -> None:
 def test_network_policies_deny_by_default_and_open_only_the_egress_list(kfp_upstream: list[KObj]) -> None:
     spec = spec_with_teams(2)
     pols = {
-        (namespace_of(o), name_of(o)): o["spec"]
-        for o in teams_of(spec, kfp_upstream)
-        if o["kind"] == "NetworkPolicy"
+        (namespace_of(o), name_of(o)): o["spec"] for o in teams_of(spec, kfp_upstream) if o["kind"] == "NetworkPolicy"
     }
     assert pols[("team-0000", "default-deny")] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     internet = pols[("team-0000", "allow-egress-list")]["egress"][0]["to"][0]["ipBlock"]
