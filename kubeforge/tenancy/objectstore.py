@@ -138,7 +138,7 @@ def _derive(objects: list[KObj]) -> ObjectStore:
     spec = svc.get("spec") or {}
     sport = next((p for p in spec.get("ports") or [] if p.get("port") == port), None)
     if sport is None:
-        raise _Missing(f"Service {store_ns}/{service} has no port {port} ({API_SERVER}'s {PORT_ENV})")
+        raise _Missing(f"Service {store_ns}/{service} has no port {port}, which {API_SERVER}'s {PORT_ENV} names")
     pods = {str(k): str(v) for k, v in (spec.get("selector") or {}).items()}
     workload = next(
         (
