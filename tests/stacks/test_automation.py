@@ -6,6 +6,7 @@ Its real runs (up, preview, refresh, destroy against a control plane) are tests/
 from __future__ import annotations
 
 import stat
+import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -68,7 +69,8 @@ def test_environment_never_fetches_plugins_and_keeps_one_private_passphrase(
     assert (tmp_path / "state" / "pulumi").is_dir()
 
 
-def test_pulumi_root_for_a_bin_folder_and_any_other(tmp_path: Path) -> None:
+def test_pulumi_root_for_a_bin_folder_and_any_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the temporary root stays in tmp_path
     (tmp_path / "bin").mkdir()
     assert automation._pulumi_root(tmp_path / "bin") == str(tmp_path)
     other = tmp_path / "tools"
