@@ -36,12 +36,13 @@ from e2e.harness.x509util import cert_pem, certificate, key_pem
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "kubeadm_control_plane"
-GPU_FIXTURE = Path(
-    os.environ.get("KUBEFORGE_GPU_FIXTURE", ROOT.parent / "shared" / "fixtures" / "gpu" / "h200-driver580")
-)
+# shared/ sits beside the upstream mirror (KUBEFORGE_MIRROR=.../shared/upstream), else beside the checkout.
+_SHARED = Path(os.environ["KUBEFORGE_MIRROR"]).parent if os.environ.get("KUBEFORGE_MIRROR") else ROOT.parent / "shared"
+GPU_FIXTURE = Path(os.environ.get("KUBEFORGE_GPU_FIXTURE", _SHARED / "fixtures" / "gpu" / "h200-driver580"))
 # Webhook backends are pods, and pods run no process here: calling a webhook would fail every create.
 DISABLED_ADMISSION = "MutatingAdmissionWebhook,ValidatingAdmissionWebhook"
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"
+KUBE_MINOR = "1.34"  # of the kube-apiserver scripts/e2e-tools builds (build_kube)
 
 
 def free_port() -> int:
@@ -125,6 +126,8 @@ def render_role_templates(out: Path) -> dict[str, Path]:
     env.filters["to_json"] = json.dumps
     variables = {k: v for k, v in defaults.items() if isinstance(v, (list, int)) or "{{" not in str(v)}
     variables["ansible_managed"] = "rendered by e2e/harness from roles/kubeadm_control_plane"
+    # The fact tasks/preflight.yml sets from the cluster's version: here, the apiserver e2e/tools builds.
+    variables["__kubeadm_control_plane_minor"] = KUBE_MINOR
     files = {}
     for name in ("audit-policy.yaml", "admission-config.yaml"):
         text = env.get_template(f"{name}.j2").render(**variables)
