@@ -59,6 +59,8 @@ class Options:
     diff: bool
     clear_pending_creates: bool
     parallel: int | None
+    policy_packs: list[Path]
+    policy_pack_configs: list[Path]
 
 
 def state_dir() -> Path:
@@ -89,6 +91,8 @@ def parse(argv: Sequence[str]) -> Options:
     p.add_argument("--diff", action="store_true", help="show a detailed diff")
     p.add_argument("--clear-pending-creates", action="store_true", help="refresh: drop creates an interrupted up left")
     p.add_argument("--parallel", type=int, help="resource operations at once (default: unbounded)")
+    p.add_argument("--policy-pack", type=Path, action="append", default=[], help="up/preview: run this policy pack")
+    p.add_argument("--policy-pack-config", type=Path, action="append", default=[], help="JSON config, one per pack")
     a = p.parse_args(argv)
     opts = Options(
         action=a.action,
@@ -104,6 +108,8 @@ def parse(argv: Sequence[str]) -> Options:
         diff=a.diff,
         clear_pending_creates=a.clear_pending_creates,
         parallel=a.parallel,
+        policy_packs=[pp.resolve() for pp in a.policy_pack],
+        policy_pack_configs=[pc.resolve() for pc in a.policy_pack_config],
     )
     problem = check(opts)
     if problem:
@@ -127,6 +133,13 @@ def check(o: Options) -> str | None:
         return "--expect-no-changes: only for up and preview"
     if o.clear_pending_creates and o.action != "refresh":
         return "--clear-pending-creates: only for refresh"
+    if o.policy_packs and o.action not in ("up", "preview"):
+        return "--policy-pack: only for up and preview"
+    for pack in o.policy_packs:
+        if not (pack / "PulumiPolicy.yaml").is_file():
+            return f"--policy-pack {pack}: expected a folder holding PulumiPolicy.yaml"
+    if o.policy_pack_configs and len(o.policy_pack_configs) != len(o.policy_packs):
+        return "--policy-pack-config: give one per --policy-pack, in the same order"
     if o.parallel is not None and o.parallel < 1:
         return f"--parallel {o.parallel}: expected a positive number"
     return None
@@ -206,14 +219,26 @@ def run(o: Options) -> int:
         "on_error": _echo,
         "color": "never",
     }
+    packs = [str(pp) for pp in o.policy_packs] or None
+    pack_configs = [str(pc) for pc in o.policy_pack_configs] or None
     if o.action == "up":
         up = stack.up(
-            expect_no_changes=o.expect_no_changes or None, refresh=o.refresh or None, diff=o.diff or None, **flags
+            expect_no_changes=o.expect_no_changes or None,
+            refresh=o.refresh or None,
+            diff=o.diff or None,
+            policy_packs=packs,
+            policy_pack_configs=pack_configs,
+            **flags,
         )
         _echo(f"stacks.automation: up {up.summary.result}: {json.dumps(up.summary.resource_changes or {})}")
     elif o.action == "preview":
         pre = stack.preview(
-            expect_no_changes=o.expect_no_changes or None, refresh=o.refresh or None, diff=o.diff or None, **flags
+            expect_no_changes=o.expect_no_changes or None,
+            refresh=o.refresh or None,
+            diff=o.diff or None,
+            policy_packs=packs,
+            policy_pack_configs=pack_configs,
+            **flags,
         )
         _echo(f"stacks.automation: preview: {json.dumps(pre.change_summary)}")
     elif o.action == "refresh":

@@ -13,6 +13,7 @@ import base64
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from kubeforge.spec import load_spec
 from stacks.generated import PendingPasswordStore
 from stacks.plan import Plan, plan_stack, without_pulumi_annotations
 
+REPO = Path(__file__).resolve().parents[2]
 TEAMS = ["team-a", "team-b"]
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of a secret value in state
 
@@ -88,6 +90,17 @@ def test_1_up_in_one_pass(stack: Stack) -> None:
 
 def test_2_second_up_changes_nothing(stack: Stack) -> None:
     _ok(stack.run("preview", "--expect-no-changes", "--diff"))
+
+
+def test_3_policy_pack_passes_and_a_violation_fails(stack: Stack) -> None:
+    # Python policy packs need the language host; the harness's SIMULATED launcher
+    # (e2e/harness/bin/pulumi-analyzer-policy-python) runs the real pack instead.
+    pack, kind = str(REPO / "policy"), str(REPO / "policy" / "kind.json")
+    _ok(stack.run("preview", "--policy-pack", pack, "--policy-pack-config", kind))
+    # Planted: the laptop's static Dex user judged as production (the pack's config without kind: true).
+    out = stack.run("preview", "--policy-pack", pack)
+    assert out.returncode != 0
+    assert "Static Dex users are for laptops" in out.stdout or "KF009" in out.stdout, out.stdout[-4000:]
 
 
 def test_4_no_generated_secret_in_plain_text(stack: Stack) -> None:
