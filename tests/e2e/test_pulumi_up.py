@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +38,8 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of a secret v
 
 @pytest.fixture(scope="module")
 def stack(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    kubeforge = Path(sys.executable).parent / "kubeforge"
+    subprocess.run([str(kubeforge), "fetch"], check=True, capture_output=True)  # the program renders from the cache
     s = Stack(tmp_path_factory.mktemp("pulumi"), cluster.tools, cluster.kubeconfig)
     s.setup(TEAMS)
     with SimulatedCertManager(cluster.kubeconfig):

@@ -31,6 +31,8 @@ def _exit(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str
         (["refresh", "--stack", "s", "--yes", "--expect-no-changes"], "--expect-no-changes: only for up and preview"),
         (["up", "--stack", "s", "--yes", "--clear-pending-creates"], "--clear-pending-creates: only for refresh"),
         (["preview", "--stack", "s", "--parallel", "0"], "--parallel 0: expected a positive number"),
+        (["refresh", "--stack", "s", "--yes", "--policy-pack", "policy"], "--policy-pack: only for up and preview"),
+        (["preview", "--stack", "s", "--policy-pack", "/"], "--policy-pack /: expected a folder holding PulumiPolicy"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
