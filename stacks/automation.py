@@ -19,11 +19,11 @@ import os
 import secrets
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pulumi.automation import PulumiCommand
@@ -34,14 +34,6 @@ CHANGING = frozenset({"up", "refresh", "destroy", "cancel"})  # they need --yes
 # Python SDK package of each provider plugin the program uses; its pulumi-plugin.json names the version.
 PLUGIN_PACKAGES = {"kubernetes": "pulumi_kubernetes", "random": "pulumi_random"}
 EXIT_BAD_INPUT = 2
-
-
-class _Flags(TypedDict):
-    parallel: int | None
-    config_file: str | None
-    on_output: Callable[[str], None]
-    on_error: Callable[[str], None]
-    color: str
 
 
 @dataclass(frozen=True)
@@ -212,7 +204,7 @@ def run(o: Options) -> int:
     if o.plugins is not None:
         install_plugins(command, o.plugins, o.work_dir, env)
     config_file = str(o.config_file) if o.config_file else None
-    flags: _Flags = {
+    flags: dict[str, Any] = {  # the options every operation takes
         "parallel": o.parallel,
         "config_file": config_file,
         "on_output": _echo,
