@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from e2e.harness.x509util import cert_pem, certificate, key_pem
 
 INJECTABLE = [
     "validatingwebhookconfigurations",
@@ -41,28 +43,11 @@ def _issue(
     common: str, dns: list[str], signer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None, is_ca: bool
 ) -> dict[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common or (dns[0] if dns else "e2e"))])
-    issuer_name, issuer_key = (signer[0].subject, signer[1]) if signer else (subject, key)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=90))
-        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
-    )
-    if dns:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in dns]), critical=False)
-    cert = builder.sign(issuer_key, hashes.SHA256())
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    ca = signer[0].public_bytes(serialization.Encoding.PEM) if signer else pem
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return {"tls.crt": _b64(pem), "tls.key": _b64(key_pem), "ca.crt": _b64(ca)}
+    sans: list[x509.GeneralName] = [x509.DNSName(d) for d in dns]
+    cert = certificate(subject, key, (signer[0].subject, signer[1]) if signer else None, ca=is_ca, sans=sans, days=90)
+    ca = cert_pem(signer[0]) if signer else cert_pem(cert)
+    return {"tls.crt": _b64(cert_pem(cert)), "tls.key": _b64(key_pem(key)), "ca.crt": _b64(ca)}
 
 
 class SimulatedCertManager:

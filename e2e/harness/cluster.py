@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
-import datetime
 import ipaddress
 import json
 import os
@@ -28,19 +27,22 @@ from pathlib import Path
 
 import yaml
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from e2e.harness.x509util import cert_pem, certificate, key_pem
+
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "kubeadm_control_plane"
-GPU_FIXTURE = Path(
-    os.environ.get("KUBEFORGE_GPU_FIXTURE", ROOT.parent / "shared" / "fixtures" / "gpu" / "h200-driver580")
-)
+# shared/ sits beside the upstream mirror (KUBEFORGE_MIRROR=.../shared/upstream), else beside the checkout.
+_SHARED = Path(os.environ["KUBEFORGE_MIRROR"]).parent if os.environ.get("KUBEFORGE_MIRROR") else ROOT.parent / "shared"
+GPU_FIXTURE = Path(os.environ.get("KUBEFORGE_GPU_FIXTURE", _SHARED / "fixtures" / "gpu" / "h200-driver580"))
 # Webhook backends are pods, and pods run no process here: calling a webhook would fail every create.
 DISABLED_ADMISSION = "MutatingAdmissionWebhook,ValidatingAdmissionWebhook"
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"
+KUBE_MINOR = "1.34"  # of the kube-apiserver scripts/e2e-tools builds (build_kube)
 
 
 def free_port() -> int:
@@ -53,43 +55,8 @@ def free_port() -> int:
 
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> None:
-    path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    path.write_bytes(key_pem(key))
     path.chmod(0o600)
-
-
-def _cert(
-    subject: x509.Name,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None,
-    *,
-    ca: bool = False,
-    sans: list[x509.GeneralName] | None = None,
-    client: bool = False,
-) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.UTC)
-    issuer_name, issuer_key = issuer or (subject, key)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    if not ca:
-        usage = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
-        builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-def _pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
 
 
 def make_pki(pki: Path) -> None:
@@ -97,8 +64,8 @@ def make_pki(pki: Path) -> None:
     pki.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubeforge-e2e-ca")])
-    ca = _cert(ca_name, ca_key, None, ca=True)
-    (pki / "ca.crt").write_bytes(_pem(ca))
+    ca = certificate(ca_name, ca_key, None, ca=True)
+    (pki / "ca.crt").write_bytes(cert_pem(ca))
     _write_key(pki / "ca.key", ca_key)
     sans: list[x509.GeneralName] = [
         x509.DNSName("localhost"),
@@ -120,8 +87,9 @@ def make_pki(pki: Path) -> None:
         ),
     ):
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = _cert(subject, key, (ca_name, ca_key), sans=None if client else sans, client=client)
-        (pki / f"{name}.crt").write_bytes(_pem(cert))
+        usage = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
+        cert = certificate(subject, key, (ca_name, ca_key), sans=None if client else sans, usage=usage)
+        (pki / f"{name}.crt").write_bytes(cert_pem(cert))
         _write_key(pki / f"{name}.key", key)
     sa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     _write_key(pki / "sa.key", sa)
@@ -158,6 +126,8 @@ def render_role_templates(out: Path) -> dict[str, Path]:
     env.filters["to_json"] = json.dumps
     variables = {k: v for k, v in defaults.items() if isinstance(v, (list, int)) or "{{" not in str(v)}
     variables["ansible_managed"] = "rendered by e2e/harness from roles/kubeadm_control_plane"
+    # The fact tasks/preflight.yml sets from the cluster's version: here, the apiserver e2e/tools builds.
+    variables["__kubeadm_control_plane_minor"] = KUBE_MINOR
     files = {}
     for name in ("audit-policy.yaml", "admission-config.yaml"):
         text = env.get_template(f"{name}.j2").render(**variables)

@@ -37,6 +37,7 @@ from kubeforge.render.transforms.ingress import serve_tls
 from kubeforge.render.transforms.labels import add_labels
 from kubeforge.render.transforms.namespaces import place
 from kubeforge.render.transforms.podsecurity import pin_pod_security
+from kubeforge.render.transforms.rbac import drop_aggregated_rules
 from kubeforge.render.transforms.sizing import apply_sizing, size_injector_defaults
 from kubeforge.secrets import SecretStore, generate_secrets
 from kubeforge.spec.model import PlatformSpec
@@ -82,6 +83,10 @@ STEPS: tuple[Step | ComponentStep, ...] = (
         "rewrite images to the mirror", lambda o, c, s: rewrite_images(o, s.spec.images.registry), of="kubeforge"
     ),
     ComponentStep("label with component and version", lambda o, c, s: add_labels(o, c.name, c.version), of="kubeforge"),
+    # Server-side apply of `rules` on an aggregated ClusterRole conflicts with the aggregation controller.
+    ComponentStep(
+        "leave aggregated roles' rules to the controller", lambda o, c, s: drop_aggregated_rules(o), of="every"
+    ),
     # After the identity and team layers: their Secrets are generated the same way.
     ComponentStep(
         "generate secrets", lambda o, c, s: generate_secrets(o, kind=s.spec.is_kind, store=s.secrets), of="every"

@@ -17,7 +17,16 @@ import pytest
 from e2e.harness.cluster import Cluster, running
 
 REPO = Path(__file__).resolve().parents[2]
-TOOLS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "pulumi")
+TOOLS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+    "pulumi",
+    "pulumi-resource-kubernetes",
+    "pulumi-resource-random",
+)
 
 
 def _missing(reason: str) -> None:

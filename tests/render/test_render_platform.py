@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kubeforge.errors import BadInput, RenderFailed
-from kubeforge.k8s import api_group, ident, namespace_of
+from kubeforge.k8s import api_group, ident, name_of, namespace_of
 from kubeforge.netpol.labels import LabelSelector
 from kubeforge.render import Render, render_platform
 from kubeforge.render import kustomize as kustomize_mod
@@ -236,3 +236,10 @@ def test_unwritable_out_fails_before_any_build(tmp_path: Path, monkeypatch: pyte
     blocker.write_text("x")
     with pytest.raises(BadInput, match="cannot write"):
         check_writable(blocker)
+
+
+def test_no_aggregated_cluster_role_sets_rules(full_render: Render) -> None:
+    # Server-side apply of `rules` conflicts with clusterrole-aggregation-controller (seen on the e2e harness).
+    aggregated = [o for o in full_render.objects if o.get("kind") == "ClusterRole" and o.get("aggregationRule")]
+    assert aggregated, "upstream renders aggregated ClusterRoles (kubeflow-admin/edit/view)"
+    assert [name_of(o) for o in aggregated if "rules" in o] == []

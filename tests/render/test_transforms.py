@@ -10,6 +10,7 @@ from kubeforge.render.transforms.hardening import harden
 from kubeforge.render.transforms.images import mirror_image, rewrite_images
 from kubeforge.render.transforms.labels import add_labels
 from kubeforge.render.transforms.namespaces import cluster_scoped_kinds, place
+from kubeforge.render.transforms.rbac import drop_aggregated_rules
 from kubeforge.render.transforms.sizing import Plan, apply_sizing, size_container
 from kubeforge.spec.model import Resources
 
@@ -244,3 +245,32 @@ def test_platform_decisions_are_recorded_once_with_their_reasons() -> None:
     assert skips["CKV_K8S_15"] == DECISIONS["CKV_K8S_15"]
     assert len(dep["metadata"]["annotations"]) == 2
     assert "annotations" not in cm["metadata"]
+
+
+def test_aggregated_cluster_roles_leave_rules_to_the_aggregation_controller() -> None:
+    agg = {"matchLabels": {"rbac.example/aggregate-to-edit": "true"}}
+    objs: list[dict[str, Any]] = [
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "edit"},
+            "aggregationRule": {"clusterRoleSelectors": [agg]},
+            "rules": [],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "plain"},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
+        },
+        {
+            "apiVersion": "example.com/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "other-group"},
+            "aggregationRule": {},
+            "rules": [],
+        },
+    ]
+    out = drop_aggregated_rules(objs)
+    assert "rules" not in out[0] and out[0]["aggregationRule"] == {"clusterRoleSelectors": [agg]}
+    assert out[1] == objs[1] and out[2] == objs[2]  # no aggregation, or not RBAC's ClusterRole: untouched

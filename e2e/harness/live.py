@@ -1,0 +1,90 @@
+"""Rendered objects against the server's: each rendered field present with the rendered value.
+
+Server-set fields (status, uid, managedFields, defaults) are ignored because only the rendered
+fields are compared; quantities compare by value (`0.5` is `500m`); a Secret is compared by its keys
+(values are generated at apply time, and secret).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kubeforge.k8s import KObj, ident
+
+_SUFFIX = {
+    "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1), "k": Decimal("1e3"),
+    "M": Decimal("1e6"), "G": Decimal("1e9"), "T": Decimal("1e12"), "P": Decimal("1e15"), "E": Decimal("1e18"),
+    "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40), "Pi": Decimal(2**50),
+    "Ei": Decimal(2**60),
+}  # fmt: skip
+_QUANTITY = re.compile(r"^([+-]?[0-9.]+)(e[+-]?[0-9]+)?([a-zA-Z]*)$")
+
+
+def quantity(value: object) -> Decimal | None:
+    m = _QUANTITY.match(str(value))
+    if not m or m.group(3) not in _SUFFIX:
+        return None
+    try:
+        return Decimal(m.group(1) + (m.group(2) or "")) * _SUFFIX[m.group(3)]
+    except InvalidOperation:
+        return None
+
+
+def _empty(value: object) -> bool:
+    return value is None or value == {} or value == []
+
+
+def differences(rendered: Any, live: Any, path: str = "") -> list[str]:
+    if isinstance(rendered, dict):
+        if not isinstance(live, dict):
+            return [] if _empty(rendered) and _empty(live) else [f"{path}: {live!r} is not an object"]
+        out: list[str] = []
+        for key, value in rendered.items():
+            if key not in live:
+                if not _empty(value):
+                    out.append(f"{path}.{key}: missing")
+                continue
+            out += differences(value, live[key], f"{path}.{key}")
+        return out
+    if isinstance(rendered, list):
+        if not isinstance(live, list) or len(live) != len(rendered):
+            return [] if _empty(rendered) and _empty(live) else [f"{path}: {len(rendered)} items, live {live!r:.200}"]
+        return [
+            d for i, (r, v) in enumerate(zip(rendered, live, strict=True)) for d in differences(r, v, f"{path}[{i}]")
+        ]
+    if rendered == live or str(rendered) == str(live):
+        return []
+    q1, q2 = quantity(rendered), quantity(live)
+    if q1 is not None and q1 == q2:
+        return []
+    return [f"{path}: rendered {rendered!r:.120}, live {live!r:.120}"]
+
+
+def compare(rendered: KObj, live: KObj) -> list[str]:
+    if rendered.get("kind") == "Secret" and rendered.get("apiVersion") == "v1":
+        keys = set(rendered.get("data") or {}) | set(rendered.get("stringData") or {})
+        missing = sorted(keys - set(live.get("data") or {}))
+        rest = {k: v for k, v in rendered.items() if k not in ("data", "stringData")}
+        return differences(rest, live) + [f".data.{k}: missing" for k in missing]
+    return differences(rendered, live)
+
+
+def fetch(kubeconfig: Path, objects: list[KObj]) -> tuple[dict[str, KObj], str]:
+    """The server's copy of each object that exists, by ident; and kubectl's errors (one per absent object)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        yaml.safe_dump_all(objects, f)
+        f.flush()
+        out = subprocess.run(
+            ["kubectl", f"--kubeconfig={kubeconfig}", "get", "-f", f.name, "-o", "json", "--ignore-not-found"],
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+    items = json.loads(out.stdout or '{"items": []}').get("items") or [] if out.stdout.strip() else []
+    return {ident(o): o for o in items}, out.stderr
