@@ -113,6 +113,8 @@ def _group(
     return k8s.yaml.v2.ConfigGroup(
         node.name,
         objs=node.objects,
+        # Children named by identity (prefix-namespace/name), not by the group: a wave change keeps every URN.
+        resource_prefix=node.prefix,
         # skipAwait only for waves whose gates are empty (stacks/plan.py): readiness elsewhere is the provider's.
         skip_await=node.skip_await or None,
         opts=pulumi.ResourceOptions(
