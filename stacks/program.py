@@ -170,6 +170,7 @@ def deploy(cfg: StackConfig, renderer: Renderer = default_renderer) -> Deployed:
     logins = {g[len(DEX_USER_PREFIX) :]: pw.result for g, pw in sorted(passwords.items()) if is_login_password(g)}
     exports: dict[str, Any] = {
         "profile": spec.profile,
+        "release": spec.release,  # what playbooks/upgrade-platform.yml reads as the stack's current release
         "dashboardUrl": url,
         "dexIssuer": issuer,
         "componentVersions": plan.versions,

@@ -271,6 +271,7 @@ def test_outputs_of_cluster_base_and_stack(run: MockedRun) -> None:
     assert outputs["dexIssuer"] == "http://dex.auth.svc.cluster.local:5556/dex"  # Dex's in-cluster issuer
     assert set(outputs["versions"]) == set(CLUSTER_BASE)
     assert run.exports["componentVersions"]["dex"] == run.deployed.render.version_of("dex")
+    assert run.exports["release"] == run.deployed.spec.release  # read by playbooks/upgrade-platform.yml
     for reg in run.of_type("kubeforge:platform:Component"):
         assert run.outputs[reg.urn]["version"] == run.deployed.render.version_of(reg.name)
 
