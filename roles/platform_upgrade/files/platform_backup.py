@@ -150,12 +150,14 @@ def main(argv: list[str]) -> int:
         p.add_argument("--client-arg", action="append", default=[], help="an argument every client tool gets")
         p.add_argument("--dump-program", default="mysqldump")
         p.add_argument("--client-program", default="mysql")
-        p.add_argument("prefix", nargs="*", help="after --: how the server's client tools are reached")
         if command == "db-dump":
             p.add_argument("--db", action="append", required=True)
         else:
             p.add_argument("--only-if-schema-moved", action="store_true")
-    args = parser.parse_args(argv)
+    # After `--`: how the server's client tools are reached (kubectl exec ... --), kept apart from our options.
+    prefix = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    args.prefix = prefix
     try:
         if args.command == "manifest":
             manifest = write_manifest(args.folder, args.stack, args.release)
