@@ -245,3 +245,124 @@ def test_rollback_refuses_a_backup_whose_checksums_do_not_match(tmp_path: Path, 
     assert "rollback stopped at 'Verify every file of the backup against its manifest'" in out
     assert "stack.json: sha256 mismatch" in out
     assert "pulumi" not in out.split("Verify every file")[1].split("rollback stopped")[0], "nothing ran after it"
+
+
+# The upgrade playbook against localhost with kubectl and the Pulumi CLI simulated (no cluster or Pulumi
+# engine here: they answer what a v1.11.0 stack on Kubernetes 1.34 answers, and log every call);
+# kubeforge is the real one, so the preflight's `kubeforge diff` renders both releases.
+FAKE_KUBECTL = """#!/bin/bash
+echo "kubectl $*" >> "$FAKE_LOG"
+case "$*" in
+  "version --client --output=json") echo '{"clientVersion": {"major": "1", "minor": "34"}}' ;;
+  "version --output=json") echo "{\\"serverVersion\\": {\\"major\\": \\"1\\", \\"minor\\": \\"$FAKE_MINOR\\", \\"gitVersion\\": \\"v1.$FAKE_MINOR.4\\"}}" ;;
+  "get deployments --all-namespaces --selector=kubeforge.io/component --output=json")
+    echo '{"items": [{"spec": {"replicas": 1}, "status": {"availableReplicas": 1}}]}' ;;
+  "get service minio-service --namespace kubeflow --output yaml") echo 'kind: Service' ;;
+  "get crd workflows.argoproj.io") exit 0 ;;
+  "get crd experiments.kubeflow.org") exit 1 ;;
+  "get workflows.argoproj.io --all-namespaces -o jsonpath="*) printf "$FAKE_RUNS" ;;
+  *) echo "unexpected: kubectl $*" >&2; exit 3 ;;
+esac
+"""
+FAKE_PULUMI = """#!/bin/bash
+echo "pulumi $*" >> "$FAKE_LOG"
+case "$*" in
+  version) echo v3.0.0 ;;
+  "stack output release --stack kind") echo "$FAKE_RELEASE" ;;
+  *) echo "unexpected: pulumi $*" >&2; exit 3 ;;
+esac
+"""
+
+
+@pytest.fixture
+def fake_tools(tmp_path: Path, source_cache: Path) -> dict[str, str]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in (("kubectl", FAKE_KUBECTL), ("pulumi", FAKE_PULUMI)):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    profile = tmp_path / "noknative.yaml"
+    profile.write_text("extends: kind\ncomponents:\n  knative: {enabled: false}\n  kserve: {enabled: false}\n")
+    return {
+        "bin": str(bin_dir),
+        "log": str(tmp_path / "calls.log"),
+        "profile": str(profile),
+        "backups": str(tmp_path / "backups"),
+        "cache": str(source_cache),
+    }
+
+
+def upgrade(
+    tools: dict[str, str], *extra: str, release: str = "v1.11.0", minor: str = "34", runs: str = "", profile: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return playbook(
+        "playbooks/upgrade-platform.yml",
+        "-e", f"platform_upgrade_kubectl={tools['bin']}/kubectl",
+        "-e", f"platform_upgrade_pulumi_cli={tools['bin']}/pulumi",
+        "-e", json.dumps({"platform_upgrade_pulumi": [tools["bin"] + "/pulumi"]}),
+        "-e", f"platform_upgrade_kubeforge={Path(sys.executable).parent / 'kubeforge'}",
+        "-e", f"platform_upgrade_python={sys.executable}",
+        "-e", f"platform_upgrade_profile={profile or tools['profile']}",
+        "-e", f"platform_upgrade_backup_root={tools['backups']}",
+        "-e", "platform_upgrade_wait_for_runs=false",
+        *extra,
+        env={"FAKE_LOG": tools["log"], "FAKE_RELEASE": release, "FAKE_MINOR": minor, "FAKE_RUNS": runs,
+             "KUBEFORGE_CACHE": tools["cache"]},
+    )  # fmt: skip
+
+
+def calls(tools: dict[str, str]) -> list[str]:
+    return Path(tools["log"]).read_text().splitlines()
+
+
+@pytest.mark.slow
+def test_check_mode_reports_what_the_upgrade_would_do_and_changes_nothing(fake_tools: dict[str, str]) -> None:
+    result = upgrade(fake_tools, "--check")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "would back up to " + fake_tools["backups"] + "/kind-v1.11.0-" in out
+    assert "would set kubeforge:spec.release=26.03 on stack kind" in out
+    assert "artifact-store-endpoint" in out, "the release's migration steps are listed"
+    assert not Path(fake_tools["backups"]).exists()
+    assert [c for c in calls(fake_tools) if c.startswith("pulumi")] == [
+        "pulumi version",
+        "pulumi stack output release --stack kind",
+    ]
+    assert all(c.split()[1] in ("version", "get") for c in calls(fake_tools) if c.startswith("kubectl")), (
+        "read-only calls only"
+    )
+
+
+@pytest.mark.slow
+def test_a_blocking_diff_stops_the_upgrade_before_anything_changes(fake_tools: dict[str, str]) -> None:
+    result = upgrade(fake_tools, profile="kind")  # knative on: v1.16 -> v1.21 is refused
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out
+    assert "upgrade stopped at 'Refuse what the diff says is blocking'" in out
+    assert "knative: v1.16.2 -> v1.21.1 skips 4 minor versions" in out
+    assert "nothing was changed" in out
+    assert not Path(fake_tools["backups"]).exists()
+
+
+@pytest.mark.slow
+def test_runs_in_flight_are_listed_and_refused(fake_tools: dict[str, str]) -> None:
+    result = upgrade(fake_tools, runs="workflow team-a/train-7\\n")
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out
+    assert "still running (platform_upgrade_wait_for_runs is false): workflow team-a/train-7" in out
+
+
+def test_kubernetes_outside_the_target_range_is_refused(fake_tools: dict[str, str]) -> None:
+    result = upgrade(fake_tools, minor="33")
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out
+    assert "Kubernetes v1.33.4 is outside release 26.03's range (>= 1.34)" in out
+
+
+def test_a_stack_at_the_target_release_is_left_alone(fake_tools: dict[str, str]) -> None:
+    result = upgrade(fake_tools, release="26.03")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "stack kind is at release 26.03 already: nothing to do" in out
+    assert "changed=0" in out
+    assert not any(" diff " in c or c.startswith("pulumi up") for c in calls(fake_tools))
