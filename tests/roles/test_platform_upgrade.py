@@ -366,3 +366,72 @@ def test_a_stack_at_the_target_release_is_left_alone(fake_tools: dict[str, str])
     assert "stack kind is at release 26.03 already: nothing to do" in out
     assert "changed=0" in out
     assert not any(" diff " in c or c.startswith("pulumi up") for c in calls(fake_tools))
+
+
+FAKE_PULUMI_ROLLBACK = """#!/bin/bash
+echo "pulumi $*" >> "$FAKE_LOG"
+case "$*" in
+  "stack output release --stack kind") cat "$FAKE_STATE" ;;
+  "config set --path kubeforge:spec.release "*" --stack kind") echo "$5" > "$FAKE_STATE" ;;
+  "up --stack kind --yes") echo "Resources: 12 updated" ;;
+  *) echo "unexpected: pulumi $*" >&2; exit 3 ;;
+esac
+"""
+
+
+def test_rollback_puts_the_release_back_and_restores_a_moved_schema(mariadb: Server, tmp_path: Path) -> None:
+    """The rollback playbook, for real against MariaDB, with the Pulumi CLI simulated (it keeps the
+    stack's release in a file and logs each call)."""
+    mariadb.sql(
+        "CREATE DATABASE katib; CREATE TABLE katib.trials (id INT PRIMARY KEY); INSERT INTO katib.trials VALUES (1);"
+    )
+    folder = tmp_path / "kind-v1.11.0-20260101T000000Z"
+    dumped = tool("db-dump", folder, "--name", "katib", "--db=katib", *mariadb.client_args, "--", env=ROOT_PW)
+    assert dumped.returncode == 0, dumped.stderr
+    assert tool("manifest", folder, "--stack", "kind", "--release", "v1.11.0").returncode == 0
+    mariadb.sql(
+        "ALTER TABLE katib.trials ADD COLUMN score DOUBLE; INSERT INTO katib.trials VALUES (2, 0.5);"
+    )  # 26.03's
+
+    pulumi, state, log = tmp_path / "pulumi", tmp_path / "release", tmp_path / "calls.log"
+    pulumi.write_text(FAKE_PULUMI_ROLLBACK)
+    pulumi.chmod(0o755)
+    state.write_text("26.03\n")
+    databases = [{"name": "katib", "exec": [], "databases": ["katib"]}]
+    client = ["--protocol=TCP", "--host=127.0.0.1", f"--port={mariadb.port}", "--user=root"]
+
+    def rollback(*extra: str) -> subprocess.CompletedProcess[str]:
+        return playbook(
+            "playbooks/rollback-platform.yml",
+            "-e", json.dumps({
+                "platform_upgrade_backup_dir": str(folder),
+                "platform_upgrade_python": sys.executable,
+                "platform_upgrade_pulumi_cli": str(pulumi),
+                "platform_upgrade_pulumi": [str(pulumi)],
+                "platform_upgrade_databases": databases,
+                "platform_upgrade_db_client_args": client,
+                "platform_upgrade_environment": ROOT_PW,
+            }),
+            *extra,
+            env={"FAKE_LOG": str(log), "FAKE_STATE": str(state)},
+        )  # fmt: skip
+
+    checked = rollback("--check")
+    assert checked.returncode == 0, checked.stdout
+    assert "would put stack kind back from 26.03 to v1.11.0" in checked.stdout
+    assert state.read_text() == "26.03\n" and "score" in mariadb.sql("SHOW COLUMNS FROM katib.trials")
+
+    done = rollback()
+    assert done.returncode == 0, done.stdout
+    assert state.read_text() == "v1.11.0\n"
+    assert "pulumi up --stack kind --yes" in log.read_text()
+    assert "katib: restored katib" in done.stdout
+    assert mariadb.sql("SELECT id FROM katib.trials").split() == ["1"]
+    assert "score" not in mariadb.sql("SHOW COLUMNS FROM katib.trials")
+    assert f"backup: {folder}" in done.stdout
+
+    log.write_text("")
+    again = rollback()
+    assert again.returncode == 0, again.stdout
+    assert "changed=0" in again.stdout, "a second rollback changes nothing"
+    assert log.read_text().splitlines() == ["pulumi stack output release --stack kind"]
