@@ -7,6 +7,7 @@ Exit 1 when anything is blocking, 2 on bad input.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,8 +51,18 @@ def _side(
     return spec.release, lambda: _render_side(spec, f"{profile}@{spec.release}")
 
 
+def _short_image(old: str | None, new: str | None) -> str:
+    """`controller: v1.16.1 -> v1.19.4` for a new tag of one image; whole references otherwise."""
+    if old and new:
+        a, b = old.rsplit("/", 1)[-1], new.rsplit("/", 1)[-1]
+        sep = "@" if "@" in a else ":"
+        if sep in a and sep in b and a.split(sep)[0] == b.split(sep)[0]:
+            return f"{a.split(sep)[0]}: {a.split(sep, 1)[1][:19]} -> {b.split(sep, 1)[1][:19]}"
+    return f"{old or '-'} -> {new or '-'}"
+
+
 def _print(report: Report) -> None:
-    rows = [(d.severity, d.kind, d.component, d.object, d.why) for d in report.dangers]
+    rows = [(d.severity, d.kind, d.component, escape(d.object), escape(d.why)) for d in report.dangers]
     title = f"{report.old.label} ({report.old.release}) -> {report.new.label} ({report.new.release})"
     if rows:
         print_table(f"dangers, blocking first: {title}", ["severity", "danger", "component", "object", "why"], rows)
@@ -62,10 +73,14 @@ def _print(report: Report) -> None:
         version = (
             c.old_version if c.old_version == c.new_version else f"{c.old_version or '-'} -> {c.new_version or '-'}"
         )
-        changed = "; ".join(f"{o}: {', '.join(p)}" for o, p in list(c.changed.items())[:3])
-        more = f" (+{len(c.changed) - 3} more)" if len(c.changed) > 3 else ""
-        images = ", ".join(f"{a or '-'} -> {b or '-'}" for a, b in c.images)
-        comp_rows.append((c.name, version, len(c.added), len(c.removed), len(c.changed), changed + more, images))
+        # The fields most objects changed, with how many: the per-object detail is in --output json.
+        counts = Counter(p for paths in c.changed.values() for p in paths if not p.startswith("..."))
+        changed = ", ".join(f"{p} ({n})" for p, n in counts.most_common(3))
+        images = ", ".join(_short_image(a, b) for a, b in c.images)
+        # escape: paths like containers[web] would be read as rich markup
+        comp_rows.append(
+            (c.name, version, len(c.added), len(c.removed), len(c.changed), escape(changed), escape(images))
+        )
     print_table(
         f"components: {title}",
         ["component", "version", "added", "removed", "changed", "changed fields", "images"],
