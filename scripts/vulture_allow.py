@@ -32,3 +32,5 @@ engine_env
 EksCluster
 GkeCluster
 AksCluster
+# manifests/<release>/upgrade.yaml step field, read by roles/platform_upgrade through the diff JSON
+phase

@@ -4,6 +4,11 @@ No Pulumi import: the plan is data, so its rules are tested without the Pulumi r
 
 Grouping: one node per (owner, component, wave, retained) with objects; a rendered Secret that carries
 generated values is its own node (a typed Secret fed by pulumi-random), removed from its group.
+Names (stable identities, see stacks/urns.py): no name depends on a wave number or on object order. Each
+object's resource is named `<prefix>-<namespace>/<name>` with the group's `resource_prefix` fixed to its
+component (or `teams-<team>`), so an object keeps its URN when a release moves it to another wave or
+group; a group is named by its component and its step among that component's own waves (`pipelines-2`),
+which no other component's waves shift.
 Order: a node of wave N depends on every node of its scope's highest lower wave. Waves are global, so
 by induction every node of wave N reaches every node of every lower wave; depending on one wave back
 is the smallest edge set with that property, and a webhook or CRD needed from several waves back is
@@ -51,6 +56,7 @@ class Node:
     owner: Owner
     component: str
     wave: int
+    prefix: str  # the children's resource_prefix: component or teams-<team>, never the wave
     scope: str  # "platform" or "team:<name>"
     retained: bool
     skip_await: bool
@@ -163,6 +169,7 @@ def plan_stack(render: Render, objects: list[KObj] | None = None) -> Plan:
                     owner=owner,
                     component=comp,
                     wave=wave,
+                    prefix=comp,
                     scope=f"team:{team}" if team else "platform",
                     retained=False,
                     skip_await=True,  # a Secret has nothing to await
@@ -174,14 +181,19 @@ def plan_stack(render: Render, objects: list[KObj] | None = None) -> Plan:
             continue
         buckets[(owner.key, comp, wave, _retained(obj, keep_ns), team)].append(i)
 
+    steps: dict[tuple[str, str, str | None], list[int]] = defaultdict(list)
+    for owner_key, comp, wave, _, team in buckets:
+        steps[(owner_key, comp, team)].append(wave)
     for (owner_key, comp, wave, retained, team), idx in buckets.items():
         prefix = f"{TEAMS_COMPONENT}-{team}" if team else comp
+        step = sorted(set(steps[(owner_key, comp, team)])).index(wave) + 1
         nodes.append(
             Node(
-                name=f"{prefix}-w{wave:02d}" + ("-retained" if retained else ""),
+                name=f"{prefix}-{step}" + ("-retained" if retained else ""),
                 owner=owners[owner_key],
                 component=comp,
                 wave=wave,
+                prefix=prefix,
                 scope=f"team:{team}" if team else "platform",
                 retained=retained,
                 # No gate in this wave: nothing later waits on these objects being ready, only on their existence.

@@ -113,6 +113,8 @@ def _group(
     return k8s.yaml.v2.ConfigGroup(
         node.name,
         objs=node.objects,
+        # Children named by identity (prefix-namespace/name), not by the group: a wave change keeps every URN.
+        resource_prefix=node.prefix,
         # skipAwait only for waves whose gates are empty (stacks/plan.py): readiness elsewhere is the provider's.
         skip_await=node.skip_await or None,
         opts=pulumi.ResourceOptions(
@@ -168,6 +170,7 @@ def deploy(cfg: StackConfig, renderer: Renderer = default_renderer) -> Deployed:
     logins = {g[len(DEX_USER_PREFIX) :]: pw.result for g, pw in sorted(passwords.items()) if is_login_password(g)}
     exports: dict[str, Any] = {
         "profile": spec.profile,
+        "release": spec.release,  # what playbooks/upgrade-platform.yml reads as the stack's current release
         "dashboardUrl": url,
         "dexIssuer": issuer,
         "componentVersions": plan.versions,

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from kubeforge import __version__
-from kubeforge.cli import check, doctor, kind, release, render, review, spec
+from kubeforge.cli import check, diff, doctor, kind, release, render, review, spec
 from kubeforge.cli.output import err_console
 from kubeforge.errors import KubeforgeError
 
@@ -26,6 +26,7 @@ doctor.register(app)
 render.register(app)
 check.register(app)
 review.register(app)
+diff.register(app)
 kind.register(app)
 
 

@@ -32,7 +32,8 @@ KIND_TEAMS = [
 @pytest.fixture(scope="session")
 def engine_env(tmp_path_factory: pytest.TempPathFactory, upstream: Path) -> Iterator[Path]:
     cache = tmp_path_factory.mktemp("cache")
-    fetch_release(load_lock("26.03"), cache=cache, mirror=upstream)
+    for release in ("26.03", "v1.11.0"):  # v1.11.0: the upgrade's URN checks render it too
+        fetch_release(load_lock(release), cache=cache, mirror=upstream)
     saved = {k: os.environ.get(k) for k in ("KUBEFORGE_CACHE", "KUBEFORGE_STATE")}
     os.environ["KUBEFORGE_CACHE"] = str(cache)
     os.environ["KUBEFORGE_STATE"] = str(tmp_path_factory.mktemp("state"))

@@ -271,6 +271,7 @@ def test_outputs_of_cluster_base_and_stack(run: MockedRun) -> None:
     assert outputs["dexIssuer"] == "http://dex.auth.svc.cluster.local:5556/dex"  # Dex's in-cluster issuer
     assert set(outputs["versions"]) == set(CLUSTER_BASE)
     assert run.exports["componentVersions"]["dex"] == run.deployed.render.version_of("dex")
+    assert run.exports["release"] == run.deployed.spec.release  # read by playbooks/upgrade-platform.yml
     for reg in run.of_type("kubeforge:platform:Component"):
         assert run.outputs[reg.urn]["version"] == run.deployed.render.version_of(reg.name)
 
@@ -311,12 +312,17 @@ def test_kind_ingress_service_is_the_node_port_the_kind_config_maps(kind_run: Mo
     assert diff == []
 
 
-def test_groups_are_named_by_component_and_wave(run: MockedRun) -> None:
+def test_groups_are_named_by_component_and_step_and_children_by_identity(run: MockedRun) -> None:
     waves = wave_of_node(run)
     per_owner: dict[str, list[str]] = defaultdict(list)
     for reg in run.of_type(GROUP):
         per_owner[reg.parent].append(reg.name)
-        assert f"-w{waves[reg.urn]:02d}" in reg.name
+        prefix = reg.inputs["resourcePrefix"]
+        # The step: the group's rank among its component's own waves, never the global wave number.
+        same = sorted({waves[r.urn] for r in run.of_type(GROUP) if r.inputs["resourcePrefix"] == prefix})
+        step = same.index(waves[reg.urn]) + 1
+        assert reg.name in (f"{prefix}-{step}", f"{prefix}-{step}-retained"), (reg.name, prefix, step)
+        assert prefix == reg.name.rsplit("-", 2 if reg.name.endswith("-retained") else 1)[0]
     assert all(len(names) == len(set(names)) for names in per_owner.values())
 
 
