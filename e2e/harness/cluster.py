@@ -158,6 +158,7 @@ def render_role_templates(out: Path) -> dict[str, Path]:
     env.filters["to_json"] = json.dumps
     variables = {k: v for k, v in defaults.items() if isinstance(v, (list, int)) or "{{" not in str(v)}
     variables["ansible_managed"] = "rendered by e2e/harness from roles/kubeadm_control_plane"
+    variables["__kubeadm_control_plane_minor"] = "1.34"  # set by the role's preflight; the harness runs v1.34
     files = {}
     for name in ("audit-policy.yaml", "admission-config.yaml"):
         text = env.get_template(f"{name}.j2").render(**variables)
