@@ -20,6 +20,7 @@ from typing import Any
 from kubeforge.fetch import fetch_release
 from kubeforge.identity import FileSecretStore
 from kubeforge.isolation import baseline_objects
+from kubeforge.isolation.registry import team_registries, without_shared_registry
 from kubeforge.isolation.stores import IDENTITIES_SECRET, isolate_stores
 from kubeforge.release.store import load_lock
 from kubeforge.render import render_platform
@@ -65,7 +66,14 @@ def main() -> int:
     upstream = [o for o in upstream if o["metadata"]["name"] != IDENTITIES_SECRET]
     spec = spec_with(args.teams, base)
     upstream = isolate_stores(spec, upstream)
-    objects = [*upstream, *platform_security(spec, upstream), *baseline_objects(spec), *team_objects(spec)]
+    shared = without_shared_registry(spec, upstream)  # each team gets its own model registry
+    objects = [
+        *shared,
+        *platform_security(spec, shared),
+        *baseline_objects(spec),
+        *team_objects(spec, load_lock(spec.release)),
+        *team_registries(spec, upstream),
+    ]
     runs: list[float] = []
     lines = 0
     for _ in range(args.repeat):

@@ -9,6 +9,9 @@ from kubeforge.names import (
     KUBE_DNS_PODS,
     LOCAL_GATEWAY_PODS,
     NAMESPACE_NAME_LABEL,
+    REGISTRY_PORT,
+    REGISTRY_SERVER_PODS,
+    REGISTRY_UI_PODS,
     TEAMS_COMPONENT,
 )
 from kubeforge.security.apiserver import api_server_egress
@@ -45,7 +48,7 @@ def platform_services(spec: PlatformSpec) -> list[tuple[str, dict[str, str], tup
             ("pipelines", {"component": "metadata-grpc-server"}, (8080,)),
             ("pipelines", {"app": "seaweedfs"}, (8333,)),
         ]
-    # Not the model registry: teams reach it through its UI, which checks each user's access.
+    # Not the model registry: each team has its own, in its namespace.
     if spec.enabled("katib"):
         out.append(("katib", {"katib.kubeflow.org/component": "db-manager"}, (6789,)))
     return out
@@ -128,6 +131,13 @@ def network_policies(spec: PlatformSpec, team: Team) -> list[KObj]:
             },
         ),
     ]
+    if spec.enabled("model-registry"):
+        registry = {
+            "podSelector": {"matchLabels": dict(REGISTRY_SERVER_PODS)},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [ns_peer("kubeflow", REGISTRY_UI_PODS)], "ports": _tcp(REGISTRY_PORT)}],
+        }
+        policies.append(_policy(team, "allow-model-registry-ui", registry))
     extra = egress_rules(team)
     if extra:
         policies.append(_policy(team, "allow-egress-list", {"policyTypes": ["Egress"], "egress": extra}))
