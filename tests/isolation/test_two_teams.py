@@ -375,14 +375,18 @@ def test_local_gateway_reaches_only_queue_proxy_ports(two_teams: Render) -> None
 
 
 # --- 7: identity ---------------------------------------------------------------------------------
-def test_sign_in_is_limited_to_team_groups_and_sessions_are_bounded(two_teams: Render) -> None:
-    _, objects = two_teams
+def _oauth2_proxy_settings(objects: list[KObj]) -> dict[str, str]:
     cfg = next(
         o["data"]["oauth2_proxy.cfg"]
         for o in objects
         if o["kind"] == "ConfigMap" and namespace_of(o) == "oauth2-proxy" and "oauth2_proxy.cfg" in o.get("data", {})
     )
-    settings = dict(line.split(" = ", 1) for line in cfg.splitlines() if " = " in line and not line.startswith("#"))
+    return dict(line.split(" = ", 1) for line in cfg.splitlines() if " = " in line and not line.startswith("#"))
+
+
+def test_sign_in_is_limited_to_team_groups_and_sessions_are_bounded(two_teams: Render) -> None:
+    _, objects = two_teams
+    settings = _oauth2_proxy_settings(objects)
     assert settings["allowed_groups"] == '[ "alpha-audit", "alpha-devs" ]'
     assert settings["email_domains"] == '[ "example.com" ]'
     assert settings["cookie_refresh"] == '"50m"'
@@ -390,7 +394,78 @@ def test_sign_in_is_limited_to_team_groups_and_sessions_are_bounded(two_teams: R
     assert params["ALLOW_SELF_SIGNED_ISSUER"] == "false"
     dex = yaml.safe_load(_one(objects, "ConfigMap", "auth", "dex")["data"]["config.yaml"])
     assert dex["logger"]["level"] == "info"
-    assert dex["expiry"]["idTokens"] == "1h" and dex["expiry"]["refreshTokens"]["absoluteLifetime"] == "24h"
+    refresh = dex["expiry"]["refreshTokens"]
+    assert dex["expiry"]["idTokens"] == "1h" and refresh["absoluteLifetime"] == "24h"
+    assert refresh["validIfNotUsedFor"] == "12h"
+
+
+@pytest.mark.parametrize(
+    ("teams", "domains", "groups"),
+    [
+        ([{"name": "g", "owners": ["o@corp.example"], "groups": {"members": ["g-devs"]}}], '[ "corp.example" ]', True),
+        ([], "[]", False),  # nobody to let in: nobody signs in, never any e-mail domain
+    ],
+)
+def test_email_domains_are_never_any_domain_alone(tmp_path: Any, teams: Any, domains: str, groups: bool) -> None:
+    from kubeforge.identity import _oauth2_proxy_cfg
+    from kubeforge.spec.load import load_spec
+
+    (tmp_path / "o.yaml").write_text(yaml.safe_dump({"teams": teams, "identity": {"groups": []}}))
+    spec = load_spec("production", [tmp_path / "o.yaml"])
+    cfg = _oauth2_proxy_cfg('provider = "oidc"\n', spec)
+    settings = dict(line.split(" = ", 1) for line in cfg.splitlines() if " = " in line)
+    assert settings["email_domains"] == domains
+    assert ("allowed_groups" in settings) == groups
+
+
+def test_dex_and_oauth2_proxy_are_in_the_mesh_with_one_issuer(two_teams: Render) -> None:
+    spec, objects = two_teams
+    for ns in ("auth", "oauth2-proxy"):
+        assert _one(objects, "Namespace", None, ns)["metadata"]["labels"]["istio-injection"] == "enabled"
+    # Under the mesh-wide STRICT, the one plain-text port is Dex's, and its policy opens only the keys to it.
+    permissive = [
+        o for o in objects if o["kind"] == "PeerAuthentication" and namespace_of(o) in ("auth", "oauth2-proxy")
+    ]
+    assert [(name_of(p), p["spec"]["portLevelMtls"]) for p in permissive] == [
+        ("permissive-dex-jwks", {"5556": {"mode": "PERMISSIVE"}})
+    ]
+    dex_rules = _one(objects, "AuthorizationPolicy", "auth", "dex")["spec"]["rules"]
+    assert dex_rules[0]["from"][0]["source"]["principals"] == [
+        "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account",
+        "cluster.local/ns/oauth2-proxy/sa/oauth2-proxy",
+    ]
+    assert dex_rules[1] == {
+        "from": [{"source": {"notPrincipals": ["*"]}}],
+        "to": [{"operation": {"methods": ["GET"], "paths": ["/dex/keys"]}}],
+    }
+    proxy_rules = _one(objects, "AuthorizationPolicy", "oauth2-proxy", "oauth2-proxy")["spec"]["rules"]
+    assert proxy_rules == [
+        {
+            "from": [
+                {"source": {"principals": ["cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"]}}
+            ]
+        }
+    ]
+    # One issuer everywhere: Dex's own, oauth2-proxy's, and every RequestAuthentication's.
+    issuer = yaml.safe_load(_one(objects, "ConfigMap", "auth", "dex")["data"]["config.yaml"])["issuer"]
+    settings = _oauth2_proxy_settings(objects)
+    assert settings["oidc_issuer_url"] == f'"{issuer}"'
+    assert settings["redeem_url"] == f'"{issuer}/token"' and settings["oidc_jwks_url"] == f'"{issuer}/keys"'
+    rules = [r for o in objects if o["kind"] == "RequestAuthentication" for r in o["spec"]["jwtRules"]]
+    assert rules and {r["issuer"] for r in rules} == {issuer}
+    assert {r["jwksUri"] for r in rules if "jwksUri" in r} == {f"{issuer}/keys"}
+    # The plain-text path is exactly the one istiod fetches.
+    assert f"{issuer}/keys".endswith(dex_rules[1]["to"][0]["operation"]["paths"][0])
+    assert _errors(spec, objects) == []
+
+
+def test_an_identity_policy_opening_more_than_the_keys_is_caught(two_teams: Render) -> None:
+    spec, objects = two_teams
+    planted = copy.deepcopy(objects)
+    _one(planted, "AuthorizationPolicy", "oauth2-proxy", "oauth2-proxy")["spec"]["rules"].append(
+        {"from": [{"source": {"notPrincipals": ["*"]}}]}
+    )
+    assert {f.rule for f in _errors(spec, planted)} == {"policy/KF011"}
 
 
 # --- 9: Pod Security, floating images, database users ----------------------------------------------
