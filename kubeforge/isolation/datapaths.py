@@ -175,7 +175,7 @@ def _rule_admits(rule: dict[str, Any], owner: str, teams: set[str]) -> set[str]:
     sources = [f.get("source") or {} for f in rule.get("from") or []]
     by_from = set().union(*(_admitted(s, owner, teams) for s in sources)) if sources else {"*"}
     conditions = {str(w.get("key")): list(w.get("values") or []) for w in rule.get("when") or []}
-    identity = {
+    identity: dict[str, object] = {
         field: conditions[key]
         for key, field in (("source.namespace", "namespaces"), ("source.principal", "principals"))
         if key in conditions

@@ -132,7 +132,7 @@ def network_policies(spec: PlatformSpec, team: Team) -> list[KObj]:
         ),
     ]
     if spec.enabled("model-registry"):
-        registry = {
+        registry: dict[str, object] = {
             "podSelector": {"matchLabels": dict(REGISTRY_SERVER_PODS)},
             "policyTypes": ["Ingress"],
             "ingress": [{"from": [ns_peer("kubeflow", REGISTRY_UI_PODS)], "ports": _tcp(REGISTRY_PORT)}],
