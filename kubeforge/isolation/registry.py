@@ -20,6 +20,7 @@ from kubeforge.names import (
     principal,
 )
 from kubeforge.spec.model import PlatformSpec, Team
+from kubeforge.tenancy.kfp import TEAM_SIDE_LIMITS
 
 COMPONENT = "model-registry"
 SERVER_PODS = REGISTRY_SERVER_PODS
@@ -44,6 +45,10 @@ SERVER_OBJECTS = frozenset(
         ("DestinationRule", "model-registry-service"),
     }
 )
+TEAM_LIMITS = {
+    "model-registry-deployment": TEAM_SIDE_LIMITS,
+    "model-registry-db": {"cpu": "500m", "memory": "1Gi"},  # MySQL's buffer pool
+}
 # Dropped, not copied: the gateway route to the one shared server (a prefix cannot name a team's) and
 # kubeflow-base's NetworkPolicy letting every profile namespace reach the shared server.
 DROPPED = frozenset({("VirtualService", "model-registry"), ("NetworkPolicy", "model-registry")})
@@ -90,6 +95,10 @@ def _copy(o: KObj, team: Team) -> KObj:
         md["annotations"] = {**(md.get("annotations") or {}), GENERATED_SECRET: db_secret_keys(team.name)}
     elif kind == "DestinationRule":
         new["spec"]["host"] = f"model-registry-service.{team.name}.svc.cluster.local"
+    elif kind == "Deployment":
+        # Limits within the team's quota (the shared copy was sized for the platform namespace).
+        for c in new["spec"]["template"]["spec"].get("containers") or []:
+            c["resources"] = {**c.get("resources", {}), "limits": dict(TEAM_LIMITS[name_of(o)])}
     elif kind == "AuthorizationPolicy":
         new["spec"] = {
             "action": "ALLOW",
