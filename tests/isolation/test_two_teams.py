@@ -542,3 +542,26 @@ def test_review_names_who_can_do_what_and_new_grants(two_teams: Render) -> None:
         "role kubeflow-edit: create core/endpoints" in added and "role kubeflow-admin: create core/endpoints" in added
     )
     assert "## Team alpha" in to_markdown(report)
+
+
+# --- the team's own platform pods fit its quota ---------------------------------------------------
+def test_the_teams_own_platform_pods_leave_room_in_its_quota(kind_render: Any) -> None:
+    """The real API server refused kind's per-team registry when it kept the platform's 2-CPU limits:
+    the team's own platform pods (containers, without sidecars as on the e2e control plane) fit in
+    half of the team's quota, leaving the rest to the team."""
+    from kubeforge.k8s import pod_spec
+    from kubeforge.spec.quantity import parse_quantity
+
+    spec, objects = kind_render.spec, kind_render.objects
+    team = spec.teams[0].name
+    hard = _one(objects, "ResourceQuota", team, "team-quota")["spec"]["hard"]
+    pods = [o for o in objects if namespace_of(o) == team and pod_spec(o) is not None]
+    assert {name_of(p) for p in pods} >= {"model-registry-deployment", "model-registry-db", "ml-pipeline-ui-artifact"}
+    for key in ("limits.cpu", "limits.memory", "requests.cpu", "requests.memory"):
+        kind, res = key.split(".")
+        used = sum(
+            parse_quantity(str(c["resources"][kind][res])) * int(p["spec"].get("replicas", 1))
+            for p in pods
+            for c in pod_spec(p)["containers"]  # type: ignore[index]
+        )
+        assert used <= parse_quantity(str(hard[key])) / 2, (key, used, hard[key])
