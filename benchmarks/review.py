@@ -20,6 +20,7 @@ from typing import Any
 from kubeforge.fetch import fetch_release
 from kubeforge.identity import FileSecretStore
 from kubeforge.isolation import baseline_objects
+from kubeforge.isolation.registry import team_registries, without_shared_registry
 from kubeforge.isolation.stores import IDENTITIES_SECRET, isolate_stores
 from kubeforge.release.store import load_lock
 from kubeforge.render import render_platform
@@ -66,8 +67,14 @@ def main() -> int:
     spec = spec_with(args.teams, base)
     lock = load_lock(spec.release)
     upstream = isolate_stores(spec, lock, upstream)
-    teams = team_objects(spec, lock, kfp_store(spec, lock, upstream))
-    objects = [*upstream, *platform_security(spec, upstream), *baseline_objects(spec), *teams]
+    shared = without_shared_registry(spec, upstream)  # each team gets its own model registry
+    objects = [
+        *shared,
+        *platform_security(spec, shared),
+        *baseline_objects(spec),
+        *team_objects(spec, lock, kfp_store(spec, lock, upstream)),
+        *team_registries(spec, upstream),
+    ]
     runs: list[float] = []
     lines = 0
     for _ in range(args.repeat):

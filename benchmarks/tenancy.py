@@ -19,6 +19,7 @@ from typing import Any
 from kubeforge.check.reachability import forbidden_flows, reachability_findings, required_flows
 from kubeforge.fetch import fetch_release
 from kubeforge.identity import FileSecretStore
+from kubeforge.isolation.registry import team_registries, without_shared_registry
 from kubeforge.isolation.stores import IDENTITIES_SECRET, isolate_stores
 from kubeforge.paths import project_mirror
 from kubeforge.release.store import load_lock
@@ -67,8 +68,13 @@ def main() -> int:
             t0 = time.perf_counter()
             lock = load_lock(spec.release)
             stores = isolate_stores(spec, lock, upstream)  # SeaweedFS's per-team identities grow with teams
-            store = kfp_store(spec, lock, stores)
-            objects = [*stores, *platform_security(spec, stores), *team_objects(spec, lock, store)]
+            shared = without_shared_registry(spec, stores)  # each team gets its own model registry
+            objects = [
+                *shared,
+                *platform_security(spec, shared),
+                *team_objects(spec, lock, kfp_store(spec, lock, stores)),
+                *team_registries(spec, stores),
+            ]
             t1 = time.perf_counter()
             findings = reachability_findings(spec, objects)
             t2 = time.perf_counter()

@@ -59,6 +59,10 @@ NOTEBOOK_CONTROLLER_SA = principal("kubeflow", "notebook-controller-service-acco
 # Pod labels of platform workloads that talk to or are reached from team namespaces.
 INGRESS_GATEWAY_PODS = {"app": "istio-ingressgateway", "istio": "ingressgateway"}
 LOCAL_GATEWAY_PODS = {"istio": "cluster-local-gateway"}
+# One model registry per team (kubeforge.isolation.registry), called by the shared UI in `kubeflow`.
+REGISTRY_SERVER_PODS = {"component": "model-registry-server"}
+REGISTRY_UI_PODS = {"app": "model-registry-ui"}
+REGISTRY_PORT = 8080
 ISTIOD_PODS = {"app": "istiod"}
 KUBE_DNS_PODS = {"k8s-app": "kube-dns"}
 

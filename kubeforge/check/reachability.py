@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from kubeforge.findings import Finding
-from kubeforge.isolation.datapaths import artifact_problems
+from kubeforge.isolation.datapaths import artifact_problems, registry_problems, shared_store_paths
+from kubeforge.isolation.registry import REGISTRY_DB_PODS, SERVER_PODS, SERVER_PORT
 from kubeforge.k8s import KObj
 from kubeforge.names import KUBE_DNS_PODS
 from kubeforge.netpol import Flow, FlowSide, Network, check_flows
@@ -35,6 +36,7 @@ RULE_REQUIRED = "reachability/required"
 RULE_FORBIDDEN = "reachability/forbidden"
 RULE_MISSING = "reachability/missing-service"
 RULE_PERMISSIVE = "mesh/permissive-missing"
+RULE_SHARED = "reachability/shared-store"
 
 
 def _deployment(name: str, ns: str, labels: dict[str, str], ports: list[tuple[str, int, str]]) -> KObj:
@@ -139,6 +141,10 @@ def forbidden_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
                 flows.append(
                     deny(f"team-to-artifacts:{other}", FlowSide(other, {"app": ARTIFACT_PROXY}), ARTIFACT_PROXY_PORT)
                 )
+            # Each team's own model registry (its server and its database) is closed to other teams.
+            for name, pods, port in (("registry", SERVER_PODS, SERVER_PORT), ("registry-db", REGISTRY_DB_PODS, 3306)):
+                if inv.pods(other, pods):
+                    flows.append(deny(f"team-to-{name}:{other}", FlowSide(other, pods), port))
         flows.append(deny("team-to-kube-system", FlowSide("kube-system", CONTROL_PLANE_POD), 10250))
         # Platform stores a team never calls directly: the registry (through its UI), SeaweedFS's
         # IAM, master and filer ports (only S3 is theirs).
@@ -151,13 +157,17 @@ def forbidden_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
             if inv.pods("kubeflow", pods):
                 flows.append(deny(f"team-to-{name}:{port}", FlowSide("kubeflow", pods), port))
         flows.append(deny("team-to-dns-metrics", FlowSide("kube-system", KUBE_DNS_PODS), 9153))
-        for ns, pods, port in (
-            ("auth", {"app": "dex"}, 5556),
-            ("kubeflow", {"app": "centraldashboard"}, 8082),
-            ("kubeflow", {"katib.kubeflow.org/component": "mysql"}, 3306),
+        # The shared stores' databases and ML Metadata's grpc-web proxy: teams reach only the declared
+        # port of each shared store (datapaths.SHARED_STORES), never the data behind it.
+        for name, ns, pods, port in (
+            ("auth:5556", "auth", {"app": "dex"}, 5556),
+            ("kubeflow:8082", "kubeflow", {"app": "centraldashboard"}, 8082),
+            ("kubeflow:3306", "kubeflow", {"katib.kubeflow.org/component": "mysql"}, 3306),
+            ("kfp-mysql:3306", "kubeflow", {"app": "mysql"}, 3306),
+            ("metadata-envoy:9090", "kubeflow", {"component": "metadata-envoy"}, 9090),
         ):
             if inv.pods(ns, pods):
-                flows.append(deny(f"team-to-{ns}:{port}", FlowSide(ns, pods), port))
+                flows.append(deny(f"team-to-{name}", FlowSide(ns, pods), port))
         # Never skipped: the metadata service is refused with or without internet or an allow-list.
         flows.append(deny("team-to-cloud-metadata", FlowSide(ip=METADATA), 80))
         if not team.egress.internet:
@@ -174,6 +184,15 @@ def _outside(team: Team) -> str:
         if not any(addr.version == n.version and addr in n for n in nets):
             return candidate
     return OUTSIDE_CANDIDATES[0]
+
+
+def shared_store_findings(spec: PlatformSpec, objects: list[KObj]) -> list[Finding]:
+    """Allowed by design and said so on every check (warnings): stores every team reaches (README, Tenancy)."""
+    teams = sorted(t.name for t in spec.teams)
+    return [
+        Finding(RULE_SHARED, "warning", f"/Namespace//{team}", f"{name}: {reason}")
+        for team, name, reason in shared_store_paths(objects, teams)
+    ]
 
 
 @contextmanager
@@ -204,7 +223,7 @@ def _findings(spec: PlatformSpec, objects: list[KObj]) -> list[Finding]:
     teams = sorted(t.name for t in spec.teams)
     findings += [
         Finding(RULE_FORBIDDEN, "error", f"/Namespace//{name.rsplit('[', 1)[-1].rstrip(']')}", f"{name}: {msg}")
-        for name, msg in artifact_problems(objects, teams)
+        for name, msg in [*artifact_problems(objects, teams), *registry_problems(objects, teams)]
     ]
     network = Network.from_objects([*objects, *synthetic_objects(spec)])
     for rule, flows in (
@@ -223,5 +242,6 @@ __all__ = [
     "forbidden_flows",
     "reachability_findings",
     "required_flows",
+    "shared_store_findings",
     "synthetic_objects",
 ]

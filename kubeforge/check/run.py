@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeforge.check.reachability import reachability_findings
+from kubeforge.check.reachability import reachability_findings, shared_store_findings
 from kubeforge.check.validate import validate_objects
 from kubeforge.findings import Finding, has_errors
 from kubeforge.policy import PolicyContext, evaluate
@@ -49,7 +49,7 @@ def run_checks(render: Render, *, scan_checkov: bool = False) -> CheckReport:
 
     stage("schema", lambda: validate_objects(objects, spec.cluster.kubernetes_minor))
     stage("policy", lambda: evaluate(objects, PolicyContext(kind=spec.is_kind)))
-    stage("reachability", lambda: reachability_findings(spec, objects))
+    stage("reachability", lambda: [*reachability_findings(spec, objects), *shared_store_findings(spec, objects)])
     if scan_checkov:
         from kubeforge.check.checkov import run_checkov, suppression_findings
 

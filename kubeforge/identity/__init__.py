@@ -39,6 +39,11 @@ def _patch_dex_deployment(dep: KObj, env_refs: list[tuple[str, str]], callback: 
     dex["env"] = env
 
 
+# Dex and oauth2-proxy join the mesh (sidecars, mesh-wide STRICT): their traffic (the code redeem,
+# the JWKS, the gateway's auth checks) is mTLS; Dex's plain-text port admits istiod's JWKS fetch only
+# (kubeforge.security.permissive, kubeforge.security.authz).
+MESH_NAMESPACES = ("auth", "oauth2-proxy")
+
 # Bounded sessions: Dex ID tokens live 1 h (dex.TOKEN_EXPIRY); oauth2-proxy refreshes them before
 # they expire and ends the session with the refresh token's absolute lifetime.
 OAUTH2_PROXY_SESSION = {
@@ -54,13 +59,14 @@ def allowed_groups(spec: PlatformSpec) -> list[str]:
     return sorted(own | {m.group for m in spec.identity.groups})
 
 
-def _email_domains(spec: PlatformSpec) -> list[str]:
+def _email_domains(spec: PlatformSpec, groups: list[str]) -> list[str]:
+    """The listed people's domains; any domain only when allowed_groups limits sign-in; else nobody."""
     people = {e for t in spec.teams for e in (*t.owners, *t.members, *t.viewers)}
-    return sorted({e.rsplit("@", 1)[1] for e in people}) or ["*"]
+    return sorted({e.rsplit("@", 1)[1] for e in people}) or (["*"] if groups else [])
 
 
 def _toml_list(values: list[str]) -> str:
-    return "[ " + ", ".join(f'"{v}"' for v in values) + " ]"
+    return "[ " + ", ".join(f'"{v}"' for v in values) + " ]" if values else "[]"
 
 
 def _oauth2_proxy_cfg(text: str, spec: PlatformSpec) -> str:
@@ -68,7 +74,7 @@ def _oauth2_proxy_cfg(text: str, spec: PlatformSpec) -> str:
     settings = {"whitelist_domains": _toml_list(hosts), **OAUTH2_PROXY_SESSION}
     if not spec.is_kind:
         groups = allowed_groups(spec)
-        settings["email_domains"] = _toml_list(_email_domains(spec))
+        settings["email_domains"] = _toml_list(_email_domains(spec, groups))
         if groups:
             settings["allowed_groups"] = _toml_list(groups)
     kept = [ln for ln in text.splitlines() if ln.split("=", 1)[0].strip() not in settings]
@@ -105,6 +111,10 @@ def configure_identity(spec: PlatformSpec, objects: list[KObj], secrets: SecretS
             new = copy.deepcopy(obj)
             new.pop("data", None)
             new["stringData"] = dict(sorted(hashes.items()))
+            out.append(new)
+        elif obj.get("kind") == "Namespace" and name_of(obj) in MESH_NAMESPACES:
+            new = copy.deepcopy(obj)
+            new["metadata"]["labels"] = {**(new["metadata"].get("labels") or {}), "istio-injection": "enabled"}
             out.append(new)
         elif _is(obj, "Deployment", "auth", "dex"):
             new = copy.deepcopy(obj)

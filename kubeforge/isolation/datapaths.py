@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from kubeforge.isolation.stores import BUCKET, IDENTITIES_DIR, IDENTITIES_SECRET, TEAM_PREFIXES
 from kubeforge.k8s import KObj, name_of, namespace_of, pod_spec
@@ -135,3 +136,126 @@ def artifact_problems(objects: list[KObj], teams: list[str]) -> list[tuple[str, 
                     )
                 )
     return sorted(set(out))
+
+
+_POSITIVE = ("principals", "namespaces", "requestPrincipals", "ipBlocks", "remoteIpBlocks")
+
+
+def _runs(objects: list[KObj], namespace: str, pods: dict[str, str]) -> bool:
+    for o in objects:
+        if namespace_of(o) != namespace or pod_spec(o) is None:
+            continue
+        labels = ((o.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
+        if all(labels.get(k) == v for k, v in pods.items()):
+            return True
+    return False
+
+
+def _selects(policy: KObj, pods: dict[str, str]) -> bool:
+    selector = ((policy.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return all(pods.get(k) == v for k, v in selector.items())
+
+
+def _admitted(source: dict[str, object], owner: str, teams: set[str]) -> set[str]:
+    """Teams other than `owner` a source admits ("*": any caller, it names none)."""
+    if not any(source.get(k) for k in _POSITIVE):
+        return {"*"}
+    principals = [str(p) for p in source.get("principals") or []]  # type: ignore[attr-defined]
+    spaces = [str(n) for n in source.get("namespaces") or []]  # type: ignore[attr-defined]
+    if "*" in principals or "*" in spaces:
+        return {"*"}
+    return {
+        t for t in teams - {owner} if t in spaces or any(p.startswith(f"cluster.local/ns/{t}/") for p in principals)
+    }
+
+
+def _rule_admits(rule: dict[str, Any], owner: str, teams: set[str]) -> set[str]:
+    """What a rule admits: its `from` sources, narrowed by `when` conditions on the caller's identity
+    (a header or claim condition alone names no caller: anyone can send a header)."""
+    sources = [f.get("source") or {} for f in rule.get("from") or []]
+    by_from = set().union(*(_admitted(s, owner, teams) for s in sources)) if sources else {"*"}
+    conditions = {str(w.get("key")): list(w.get("values") or []) for w in rule.get("when") or []}
+    identity: dict[str, object] = {
+        field: conditions[key]
+        for key, field in (("source.namespace", "namespaces"), ("source.principal", "principals"))
+        if key in conditions
+    }
+    by_when = _admitted(identity, owner, teams) if identity else {"*"}
+    if "*" in by_from:
+        return by_when
+    return by_from if "*" in by_when else by_from & by_when
+
+
+def registry_problems(objects: list[KObj], teams: list[str]) -> list[tuple[str, str]]:
+    """(flow name, message) for each team registry whose mesh policy admits another team, any caller,
+    or that no ALLOW policy selects (Istio then admits every caller)."""
+    from kubeforge.isolation.registry import SERVER_PODS
+
+    team_set = set(teams)
+    out: list[tuple[str, str]] = []
+    for owner in teams:
+        if not _runs(objects, owner, SERVER_PODS):
+            continue
+        policies = [
+            o
+            for o in objects
+            if o.get("kind") == "AuthorizationPolicy"
+            and namespace_of(o) == owner
+            and (o.get("spec") or {}).get("action", "ALLOW") == "ALLOW"
+            and _selects(o, SERVER_PODS)
+        ]
+        if not policies:
+            out.append(
+                (
+                    f"team-to-registry:{owner}[*]",
+                    f"no AuthorizationPolicy selects {owner}'s registry: every caller is admitted",
+                )
+            )
+        for ap in policies:
+            for i, rule in enumerate((ap.get("spec") or {}).get("rules") or []):
+                for who in sorted(_rule_admits(rule or {}, owner, team_set)):
+                    out.append(
+                        (
+                            f"team-to-registry:{owner}[{who}]",
+                            f"{owner}/{name_of(ap)} rule {i} admits {'any caller' if who == '*' else who}",
+                        )
+                    )
+    return sorted(set(out))
+
+
+@dataclass(frozen=True)
+class SharedStore:
+    name: str
+    namespace: str
+    pods: tuple[tuple[str, str], ...]
+    port: int
+    reason: str
+
+
+# Stores every team reaches, each with why it cannot be scoped by caller (README, Tenancy).
+SHARED_STORES = (
+    SharedStore(
+        "metadata",
+        "kubeflow",
+        (("component", "metadata-grpc-server"),),
+        8080,
+        "ML Metadata (metadata-grpc-service:8080) is shared: KFP's launcher in sidecar-less pipeline pods "
+        "records artifacts there in plain text (no caller identity), and ML Metadata has no per-namespace "
+        "access control, so a team can read and add to every team's lineage",
+    ),
+    SharedStore(
+        "katib-db",
+        "kubeflow",
+        (("katib.kubeflow.org/component", "db-manager"),),
+        6789,
+        "the Katib DB manager (katib-db-manager:6789) is shared: trial metrics collectors run without a "
+        "sidecar and it has no per-namespace access control, so a team can read or delete another's "
+        "trial logs by trial name",
+    ),
+)
+
+
+def shared_store_paths(objects: list[KObj], teams: list[str]) -> list[tuple[str, str, str]]:
+    """(team, flow name, reason) for every shared store rendered, once per team."""
+    stores = [s for s in SHARED_STORES if _runs(objects, s.namespace, dict(s.pods))]
+    return [(t, f"team-to-{s.name}[{t}]", s.reason) for t in teams for s in stores]

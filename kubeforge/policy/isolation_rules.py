@@ -52,6 +52,12 @@ OPEN_POLICIES = (
         "istio-ingressgateway",
         "the entry point: oauth2-proxy (CUSTOM) and the JWT DENY policy authenticate",
     ),
+    OpenPolicy(
+        "auth",
+        "dex",
+        "plain-text callers only GET /dex/keys (Dex's public signing keys): istiod, which has no sidecar, "
+        "fetches them for RequestAuthentication; every other path needs the gateway's or oauth2-proxy's identity",
+    ),
     OpenPolicy("istio-system", "cluster-local-gateway", "in-cluster entry point; each destination's policy authorizes"),
     OpenPolicy(
         "knative-serving",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from kubeforge.gpu import gpu_objects
 from kubeforge.identity import FileSecretStore
 from kubeforge.isolation import baseline_objects
+from kubeforge.isolation.registry import team_registries, without_shared_registry
 from kubeforge.k8s import KObj
 from kubeforge.names import SECURITY_COMPONENT, TEAMS_COMPONENT
 from kubeforge.paths import state_dir
@@ -27,13 +28,19 @@ class Addition:
 
 
 ADDITIONS = (
-    Addition(SECURITY_COMPONENT, "kubeforge", lambda spec, _lock, objects: platform_security(spec, objects)),
+    # The shared model registry's server side moves into each team (dropped after this step).
+    Addition(
+        SECURITY_COMPONENT,
+        "kubeforge",
+        lambda spec, _lock, objects: platform_security(spec, without_shared_registry(spec, objects)),
+    ),
     Addition(
         TEAMS_COMPONENT,
         "kubeforge",
         lambda spec, lock, objects: [
             *baseline_objects(spec),
             *team_objects(spec, lock, kfp_store(spec, lock, objects)),
+            *team_registries(spec, objects),
         ],
     ),
     Addition("gpu", "kubeforge", lambda spec, _lock, objects: gpu_objects(spec, objects)),

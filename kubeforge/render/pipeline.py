@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kubeforge.isolation.registry import without_shared_registry
 from kubeforge.kind import kind_ingress_patch
 from kubeforge.paths import cache_dir
 from kubeforge.release.model import Lock
@@ -76,6 +77,8 @@ STEPS: tuple[Step | ComponentStep, ...] = (
     Step("configure identity (Dex, oauth2-proxy)", identity),
     Step("isolate teams (tenant roles, per-team store identities, database users)", isolation),
     Step("add kubeforge's own components", add_kubeforge_components),
+    # Each team got its own model registry from the shared one's objects: the shared server goes.
+    ComponentStep("one model registry per team", lambda o, c, s: without_shared_registry(s.spec, o)),
     # Our own workloads (per-team KFP servers) get the same sizing, hardening and mirror rewrite.
     ComponentStep("size", lambda o, c, s: apply_sizing(o, c.sizing), of="kubeforge"),
     ComponentStep("harden pods", lambda o, c, s: harden(o), of="kubeforge"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from kubeforge.k8s import KObj
 from kubeforge.names import PLATFORM_NAMESPACES
 from kubeforge.security.allows import platform_allows
+from kubeforge.security.authz import identity_policies
 from kubeforge.security.declared import COMPONENT_FLOWS, Allow, Side
 from kubeforge.security.inventory import Inventory
 from kubeforge.security.netpols import allow_policies, default_deny
@@ -36,7 +37,7 @@ def platform_security(spec: PlatformSpec, objects: list[KObj]) -> list[KObj]:
     namespaces = platform_namespaces(inv)
     allows, _ = platform_allows(spec, inv)
     pods = {ns: [w.labels for w in ws] for ns, ws in inv.workloads.items()}
-    out = [mesh_strict(), *permissive_objects(objects, pods)]
+    out = [mesh_strict(), *permissive_objects(objects, pods), *identity_policies(inv)]
     out += [default_deny(ns) for ns in namespaces]
     out += allow_policies(allows, namespaces)
     return out

@@ -70,7 +70,7 @@ def component_flows(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> 
 def into_teams(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> list[Allow]:
     """INTO_TEAMS of enabled components whose calling pods are rendered."""
     return [
-        Allow(f.name, f.component, f.reason, f.src, TEAM_PODS, f.ports)
+        Allow(f.name, f.component, f.reason, f.src, Side(EVERY_TEAM, f.pods) if f.pods else TEAM_PODS, f.ports)
         for f in INTO_TEAMS
         if spec.enabled(f.component) and inv.pods(f.src.namespace, f.src.pods)
     ]

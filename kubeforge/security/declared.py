@@ -10,6 +10,9 @@ from kubeforge.names import (
     INGRESS_GATEWAY_PODS,
     ISTIOD_PODS,
     LOCAL_GATEWAY_PODS,
+    REGISTRY_PORT,
+    REGISTRY_SERVER_PODS,
+    REGISTRY_UI_PODS,
 )
 
 EVERY_TEAM = "*teams*"  # a Side namespace meaning every team namespace (selected by TEAM_LABEL)
@@ -150,6 +153,7 @@ class IntoTeams:
     reason: str
     src: Side
     ports: Ports = ()
+    pods: dict[str, str] | None = field(default=None, hash=False)  # the team pods it reaches (None: all)
 
 
 INTO_TEAMS: tuple[IntoTeams, ...] = (
@@ -188,6 +192,14 @@ INTO_TEAMS: tuple[IntoTeams, ...] = (
         "the KFP API renders visualizations",
         Side("kubeflow", {"app": "ml-pipeline"}),
         tcp(8888),
+    ),
+    IntoTeams(
+        "model-registry-ui-teams",
+        "model-registry",
+        "the registry UI calls each team's own registry, after checking the user's access",
+        Side("kubeflow", REGISTRY_UI_PODS),
+        tcp(REGISTRY_PORT),
+        REGISTRY_SERVER_PODS,
     ),
     IntoTeams(
         "notebook-culler-teams",

@@ -53,6 +53,15 @@ PERMISSIVE_PORTS: tuple[PermissivePort, ...] = (
         "trainer-webhook", "kubeflow-system", {"app.kubernetes.io/component": "manager"}, 9443, _API_SERVER, "trainer"
     ),
     PermissivePort(
+        "dex-jwks",
+        "auth",
+        {"app": "dex"},
+        5556,
+        "istiod (no sidecar) fetches Dex's public signing keys for RequestAuthentication; Dex's "
+        "AuthorizationPolicy admits plain-text callers only to GET /dex/keys",
+        "dex",
+    ),
+    PermissivePort(
         "kfp-api-grpc",
         "kubeflow",
         {"app": "ml-pipeline"},

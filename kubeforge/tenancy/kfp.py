@@ -27,6 +27,11 @@ _SECURE = {
 }
 
 
+# Pods of the platform that run in a team namespace take from the team's quota: small limits (the
+# sizing step fills requests), so that a team's own notebooks still fit.
+TEAM_SIDE_LIMITS = {"cpu": "500m", "memory": "512Mi"}
+
+
 # What checkov asks of these upstream images that they were not built for, each with its reason.
 CHECKOV_SKIPS = {
     "checkov.io/skip1": "CKV_K8S_22=the upstream image writes under its working directory; not built for a read-only root",
@@ -47,6 +52,7 @@ def _deployment(team: Team, name: str, image: str, port: int, env: list[dict[str
         "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
         "env": env,
         "securityContext": _SECURE,
+        "resources": {"limits": dict(TEAM_SIDE_LIMITS)},
         "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 10},
         "livenessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 20, "failureThreshold": 6},
     }

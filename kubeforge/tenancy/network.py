@@ -9,6 +9,9 @@ from kubeforge.names import (
     KUBE_DNS_PODS,
     LOCAL_GATEWAY_PODS,
     NAMESPACE_NAME_LABEL,
+    REGISTRY_PORT,
+    REGISTRY_SERVER_PODS,
+    REGISTRY_UI_PODS,
     TEAMS_COMPONENT,
 )
 from kubeforge.security.apiserver import api_server_egress
@@ -49,7 +52,7 @@ def platform_services(
             ("pipelines", {"component": "metadata-grpc-server"}, (8080,)),
             ("pipelines", _store_pods(store), (store.pod_port,)),
         ]
-    # Not the model registry: teams reach it through its UI, which checks each user's access.
+    # Not the model registry: each team has its own, in its namespace.
     if spec.enabled("katib"):
         out.append(("katib", {"katib.kubeflow.org/component": "db-manager"}, (6789,)))
     return out
@@ -138,6 +141,13 @@ def network_policies(spec: PlatformSpec, team: Team, store: ObjectStore | None) 
             },
         ),
     ]
+    if spec.enabled("model-registry"):
+        registry: dict[str, object] = {
+            "podSelector": {"matchLabels": dict(REGISTRY_SERVER_PODS)},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [ns_peer("kubeflow", REGISTRY_UI_PODS)], "ports": _tcp(REGISTRY_PORT)}],
+        }
+        policies.append(_policy(team, "allow-model-registry-ui", registry))
     extra = egress_rules(team)
     if extra:
         policies.append(_policy(team, "allow-egress-list", {"policyTypes": ["Egress"], "egress": extra}))

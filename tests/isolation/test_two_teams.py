@@ -181,52 +181,108 @@ def test_a_viewer_policy_that_writes_is_caught(two_teams: Render) -> None:
     assert {f.rule for f in _errors(spec, planted)} == {"policy/KF014"}
 
 
-# --- 4: shared stores ----------------------------------------------------------------------------
-def test_stores_admit_named_callers_only(two_teams: Render) -> None:
+# --- 4: stores: one model registry per team, the shared ones named --------------------------------
+def test_each_team_has_its_own_registry_closed_to_other_teams(two_teams: Render) -> None:
     spec, objects = two_teams
-    registry = _one(objects, "AuthorizationPolicy", "kubeflow", "model-registry-service")["spec"]["rules"]
-    assert registry == [
-        {
-            "from": [
-                {
-                    "source": {
-                        "principals": [
-                            "cluster.local/ns/kubeflow/sa/model-registry-ui",
-                            "cluster.local/ns/kubeflow/sa/model-registry-server",
-                        ]
-                    }
-                }
-            ]
+    assert not [o for o in objects if namespace_of(o) == "kubeflow" and name_of(o).startswith("model-registry-d")]
+    assert _one(objects, "Deployment", "kubeflow", "model-registry-ui")  # the UI stays shared
+    for team in ("alpha", "beta"):
+        _one(objects, "Deployment", team, "model-registry-deployment")
+        _one(objects, "Deployment", team, "model-registry-db")
+        rules = _one(objects, "AuthorizationPolicy", team, "model-registry-service")["spec"]["rules"]
+        callers = [r["from"][0]["source"] for r in rules]
+        assert callers == [{"principals": ["cluster.local/ns/kubeflow/sa/model-registry-ui"]}, {"namespaces": [team]}]
+        host = _one(objects, "DestinationRule", team, "model-registry-service")["spec"]["host"]
+        assert host == f"model-registry-service.{team}.svc.cluster.local"
+        keys = _value_ids(_one(objects, "Secret", team, "model-registry-db-secrets"))
+        assert keys == {
+            "MYSQL_PASSWORD": f"model-registry-db-password.{team}",
+            "MYSQL_ROOT_PASSWORD": f"model-registry-db-root-password.{team}",
         }
-    ]
-    metadata = _one(objects, "AuthorizationPolicy", "kubeflow", "metadata-grpc-service")["spec"]["rules"]
-    assert {} not in metadata
+        ui_in = _one(objects, "NetworkPolicy", team, "allow-model-registry-ui")["spec"]
+        assert ui_in["podSelector"] == {"matchLabels": {"component": "model-registry-server"}}
     names = {f.name for f in forbidden_flows(spec, objects)}
-    assert {"team-to-model-registry:8080[alpha]", "team-to-seaweedfs-iam:8111[beta]"} <= names
-
-
-def test_the_reachability_proof_refuses_teams_at_the_registry(two_teams: Render) -> None:
-    spec, objects = two_teams
+    assert {
+        "team-to-registry:beta[alpha]",
+        "team-to-registry-db:alpha[beta]",
+        "team-to-kfp-mysql:3306[alpha]",
+        "team-to-metadata-envoy:9090[beta]",
+        "team-to-seaweedfs-iam:8111[beta]",
+    } <= names
     assert _errors(spec, objects) == []
+
+
+def test_a_network_path_to_another_teams_registry_is_a_forbidden_flow(two_teams: Render) -> None:
+    spec, objects = two_teams
     planted = copy.deepcopy(objects)
-    egress = _one(planted, "NetworkPolicy", "alpha", "allow-platform-egress")
-    egress["spec"]["egress"].append(
-        {
-            "to": [
-                {
-                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kubeflow"}},
-                    "podSelector": {"matchLabels": {"component": "model-registry-server"}},
-                }
-            ]
-        }
-    )
-    ingress = copy.deepcopy(_one(planted, "NetworkPolicy", "kubeflow", "allow-teams-kfp-api-8888-in"))
-    ingress["metadata"]["name"] = "planted-registry-in"
-    ingress["spec"]["podSelector"] = {"matchLabels": {"component": "model-registry-server"}}
-    ingress["spec"]["ingress"][0]["ports"] = [{"protocol": "TCP", "port": 8080}]
-    planted.append(ingress)
+    beta = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "beta"}}}
+    _one(planted, "NetworkPolicy", "alpha", "allow-platform-egress")["spec"]["egress"].append({"to": [beta]})
+    ingress = _one(planted, "NetworkPolicy", "beta", "allow-model-registry-ui")["spec"]["ingress"]
+    ingress.append({"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "alpha"}}}]})
+    messages = [f.message for f in _errors(spec, planted) if f.rule == "reachability/forbidden"]
+    assert any(m.startswith("team-to-registry:beta[alpha]") for m in messages), messages
+    assert not any(m.startswith("team-to-registry:alpha[beta]") for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    ("plant", "flow"),
+    [
+        ("namespaces", "team-to-registry:beta[alpha]"),
+        ("principal", "team-to-registry:beta[alpha]"),
+        ("any", "team-to-registry:beta[*]"),
+        ("no-policy", "team-to-registry:beta[*]"),
+        ("team-wide", "team-to-registry:beta[alpha]"),
+        ("when", "team-to-registry:beta[alpha]"),
+    ],
+)
+def test_a_registry_mesh_policy_admitting_another_team_is_caught(two_teams: Render, plant: str, flow: str) -> None:
+    spec, objects = two_teams
+    planted = copy.deepcopy(objects)
+    policy = _one(planted, "AuthorizationPolicy", "beta", "model-registry-service")
+    rules = policy["spec"]["rules"]
+    if plant == "namespaces":
+        rules[1]["from"][0]["source"]["namespaces"].append("alpha")
+    elif plant == "principal":
+        rules[0]["from"][0]["source"]["principals"].append("cluster.local/ns/alpha/sa/default-editor")
+    elif plant == "any":
+        rules.append({"to": [{"operation": {"methods": ["GET"]}}]})
+    elif plant == "no-policy":  # no ALLOW policy selects the server: Istio admits every caller
+        planted = [o for o in planted if not (o["kind"] == "AuthorizationPolicy" and namespace_of(o) == "beta")]
+    elif plant == "team-wide":  # a policy without a selector covers the registry too
+        team_wide = _one(planted, "AuthorizationPolicy", "beta", "ns-owner-access-istio")["spec"]["rules"]
+        team_wide[1]["when"][0]["values"].append("alpha")
+    else:  # a condition on the caller's namespace is the same grant as a source
+        rules.append({"when": [{"key": "source.namespace", "values": ["alpha"]}]})
+    messages = [f.message for f in _errors(spec, planted) if f.rule == "reachability/forbidden"]
+    assert any(m.startswith(flow) for m in messages), messages
+
+
+def test_shared_stores_are_named_on_every_check(two_teams: Render) -> None:
+    from kubeforge.check.reachability import shared_store_findings
+
+    spec, objects = two_teams
+    found = shared_store_findings(spec, objects)
+    assert {f.severity for f in found} == {"warning"}
+    assert sorted(f.message.split(":")[0] for f in found) == [
+        "team-to-katib-db[alpha]",
+        "team-to-katib-db[beta]",
+        "team-to-metadata[alpha]",
+        "team-to-metadata[beta]",
+    ]
+    # Teams reach only the declared port of each: not the databases behind them, nor ML Metadata's proxy.
+    planted = copy.deepcopy(objects)
+    kfp_db = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kubeflow"}},
+        "podSelector": {"matchLabels": {"app": "mysql"}},
+    }
+    _one(planted, "NetworkPolicy", "alpha", "allow-platform-egress")["spec"]["egress"].append({"to": [kfp_db]})
+    opened = copy.deepcopy(_one(planted, "NetworkPolicy", "kubeflow", "allow-teams-kfp-api-8888-in"))
+    opened["metadata"]["name"] = "planted-mysql-in"
+    opened["spec"]["podSelector"] = {"matchLabels": {"app": "mysql"}}
+    opened["spec"]["ingress"][0]["ports"] = [{"protocol": "TCP", "port": 3306}]
+    planted.append(opened)
     messages = [f.message for f in _errors(spec, planted)]
-    assert any(m.startswith("team-to-model-registry:8080[alpha]") for m in messages), messages
+    assert any(m.startswith("team-to-kfp-mysql:3306[alpha]") for m in messages), messages
 
 
 # --- 5: the API server and egress allow-lists ----------------------------------------------------
@@ -319,14 +375,18 @@ def test_local_gateway_reaches_only_queue_proxy_ports(two_teams: Render) -> None
 
 
 # --- 7: identity ---------------------------------------------------------------------------------
-def test_sign_in_is_limited_to_team_groups_and_sessions_are_bounded(two_teams: Render) -> None:
-    _, objects = two_teams
+def _oauth2_proxy_settings(objects: list[KObj]) -> dict[str, str]:
     cfg = next(
         o["data"]["oauth2_proxy.cfg"]
         for o in objects
         if o["kind"] == "ConfigMap" and namespace_of(o) == "oauth2-proxy" and "oauth2_proxy.cfg" in o.get("data", {})
     )
-    settings = dict(line.split(" = ", 1) for line in cfg.splitlines() if " = " in line and not line.startswith("#"))
+    return dict(line.split(" = ", 1) for line in cfg.splitlines() if " = " in line and not line.startswith("#"))
+
+
+def test_sign_in_is_limited_to_team_groups_and_sessions_are_bounded(two_teams: Render) -> None:
+    _, objects = two_teams
+    settings = _oauth2_proxy_settings(objects)
     assert settings["allowed_groups"] == '[ "alpha-audit", "alpha-devs" ]'
     assert settings["email_domains"] == '[ "example.com" ]'
     assert settings["cookie_refresh"] == '"50m"'
@@ -334,7 +394,78 @@ def test_sign_in_is_limited_to_team_groups_and_sessions_are_bounded(two_teams: R
     assert params["ALLOW_SELF_SIGNED_ISSUER"] == "false"
     dex = yaml.safe_load(_one(objects, "ConfigMap", "auth", "dex")["data"]["config.yaml"])
     assert dex["logger"]["level"] == "info"
-    assert dex["expiry"]["idTokens"] == "1h" and dex["expiry"]["refreshTokens"]["absoluteLifetime"] == "24h"
+    refresh = dex["expiry"]["refreshTokens"]
+    assert dex["expiry"]["idTokens"] == "1h" and refresh["absoluteLifetime"] == "24h"
+    assert refresh["validIfNotUsedFor"] == "12h"
+
+
+@pytest.mark.parametrize(
+    ("teams", "domains", "groups"),
+    [
+        ([{"name": "g", "owners": ["o@corp.example"], "groups": {"members": ["g-devs"]}}], '[ "corp.example" ]', True),
+        ([], "[]", False),  # nobody to let in: nobody signs in, never any e-mail domain
+    ],
+)
+def test_email_domains_are_never_any_domain_alone(tmp_path: Any, teams: Any, domains: str, groups: bool) -> None:
+    from kubeforge.identity import _oauth2_proxy_cfg
+    from kubeforge.spec.load import load_spec
+
+    (tmp_path / "o.yaml").write_text(yaml.safe_dump({"teams": teams, "identity": {"groups": []}}))
+    spec = load_spec("production", [tmp_path / "o.yaml"])
+    cfg = _oauth2_proxy_cfg('provider = "oidc"\n', spec)
+    settings = dict(line.split(" = ", 1) for line in cfg.splitlines() if " = " in line)
+    assert settings["email_domains"] == domains
+    assert ("allowed_groups" in settings) == groups
+
+
+def test_dex_and_oauth2_proxy_are_in_the_mesh_with_one_issuer(two_teams: Render) -> None:
+    spec, objects = two_teams
+    for ns in ("auth", "oauth2-proxy"):
+        assert _one(objects, "Namespace", None, ns)["metadata"]["labels"]["istio-injection"] == "enabled"
+    # Under the mesh-wide STRICT, the one plain-text port is Dex's, and its policy opens only the keys to it.
+    permissive = [
+        o for o in objects if o["kind"] == "PeerAuthentication" and namespace_of(o) in ("auth", "oauth2-proxy")
+    ]
+    assert [(name_of(p), p["spec"]["portLevelMtls"]) for p in permissive] == [
+        ("permissive-dex-jwks", {"5556": {"mode": "PERMISSIVE"}})
+    ]
+    dex_rules = _one(objects, "AuthorizationPolicy", "auth", "dex")["spec"]["rules"]
+    assert dex_rules[0]["from"][0]["source"]["principals"] == [
+        "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account",
+        "cluster.local/ns/oauth2-proxy/sa/oauth2-proxy",
+    ]
+    assert dex_rules[1] == {
+        "from": [{"source": {"notPrincipals": ["*"]}}],
+        "to": [{"operation": {"methods": ["GET"], "paths": ["/dex/keys"]}}],
+    }
+    proxy_rules = _one(objects, "AuthorizationPolicy", "oauth2-proxy", "oauth2-proxy")["spec"]["rules"]
+    assert proxy_rules == [
+        {
+            "from": [
+                {"source": {"principals": ["cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"]}}
+            ]
+        }
+    ]
+    # One issuer everywhere: Dex's own, oauth2-proxy's, and every RequestAuthentication's.
+    issuer = yaml.safe_load(_one(objects, "ConfigMap", "auth", "dex")["data"]["config.yaml"])["issuer"]
+    settings = _oauth2_proxy_settings(objects)
+    assert settings["oidc_issuer_url"] == f'"{issuer}"'
+    assert settings["redeem_url"] == f'"{issuer}/token"' and settings["oidc_jwks_url"] == f'"{issuer}/keys"'
+    rules = [r for o in objects if o["kind"] == "RequestAuthentication" for r in o["spec"]["jwtRules"]]
+    assert rules and {r["issuer"] for r in rules} == {issuer}
+    assert {r["jwksUri"] for r in rules if "jwksUri" in r} == {f"{issuer}/keys"}
+    # The plain-text path is exactly the one istiod fetches.
+    assert f"{issuer}/keys".endswith(dex_rules[1]["to"][0]["operation"]["paths"][0])
+    assert _errors(spec, objects) == []
+
+
+def test_an_identity_policy_opening_more_than_the_keys_is_caught(two_teams: Render) -> None:
+    spec, objects = two_teams
+    planted = copy.deepcopy(objects)
+    _one(planted, "AuthorizationPolicy", "oauth2-proxy", "oauth2-proxy")["spec"]["rules"].append(
+        {"from": [{"source": {"notPrincipals": ["*"]}}]}
+    )
+    assert {f.rule for f in _errors(spec, planted)} == {"policy/KF011"}
 
 
 # --- 9: Pod Security, floating images, database users ----------------------------------------------
@@ -358,10 +489,10 @@ def test_databases_are_not_reached_as_root(two_teams: Render) -> None:
 
     _, objects = two_teams
     kfp = _one(objects, "Secret", "kubeflow", "mysql-secret")["data"]
-    registry = _one(objects, "Secret", "kubeflow", "model-registry-db-secrets")["data"]
+    registry = _one(objects, "Secret", "alpha", "model-registry-db-secrets")["data"]
     assert base64.b64decode(kfp["username"]) == b"kfp"
     assert base64.b64decode(registry["MYSQL_USER_NAME"]) == b"model-registry"
-    server = _one(objects, "Deployment", "kubeflow", "model-registry-deployment")
+    server = _one(objects, "Deployment", "alpha", "model-registry-deployment")
     args = " ".join(server["spec"]["template"]["spec"]["containers"][0]["args"])
     assert "$(MYSQL_USER_NAME):$(MYSQL_PASSWORD)@" in args
 
@@ -373,7 +504,7 @@ def test_the_render_passes_check_and_every_open_policy_has_its_reason(two_teams:
     spec, objects = two_teams
     assert _errors(spec, objects) == []
     planted = copy.deepcopy(objects)
-    _one(planted, "AuthorizationPolicy", "kubeflow", "model-registry-service")["spec"]["rules"].append({})
+    _one(planted, "AuthorizationPolicy", "kubeflow", "ml-pipeline")["spec"]["rules"].append({})
     assert {f.rule for f in _errors(spec, planted)} == {"policy/KF011"}
     assert len(OPEN_POLICIES) == len({(p.namespace, p.name) for p in OPEN_POLICIES})
 
@@ -411,3 +542,26 @@ def test_review_names_who_can_do_what_and_new_grants(two_teams: Render) -> None:
         "role kubeflow-edit: create core/endpoints" in added and "role kubeflow-admin: create core/endpoints" in added
     )
     assert "## Team alpha" in to_markdown(report)
+
+
+# --- the team's own platform pods fit its quota ---------------------------------------------------
+def test_the_teams_own_platform_pods_leave_room_in_its_quota(kind_render: Any) -> None:
+    """The real API server refused kind's per-team registry when it kept the platform's 2-CPU limits:
+    the team's own platform pods (containers, without sidecars as on the e2e control plane) fit in
+    half of the team's quota, leaving the rest to the team."""
+    from kubeforge.k8s import pod_spec
+    from kubeforge.spec.quantity import parse_quantity
+
+    spec, objects = kind_render.spec, kind_render.objects
+    team = spec.teams[0].name
+    hard = _one(objects, "ResourceQuota", team, "team-quota")["spec"]["hard"]
+    pods = [o for o in objects if namespace_of(o) == team and pod_spec(o) is not None]
+    assert {name_of(p) for p in pods} >= {"model-registry-deployment", "model-registry-db", "ml-pipeline-ui-artifact"}
+    for key in ("limits.cpu", "limits.memory", "requests.cpu", "requests.memory"):
+        kind, res = key.split(".")
+        used = sum(
+            parse_quantity(str(c["resources"][kind][res])) * int(p["spec"].get("replicas", 1))
+            for p in pods
+            for c in pod_spec(p)["containers"]  # type: ignore[index]
+        )
+        assert used <= parse_quantity(str(hard[key])) / 2, (key, used, hard[key])

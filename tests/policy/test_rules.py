@@ -321,3 +321,84 @@ def test_digest_pinned_images_pass() -> None:
     objs = good_platform()
     _container(objs).update(image="ghcr.io/kubeflow/app@sha256:" + "0" * 64)
     assert evaluate(objs, PolicyContext(kind=False)) == []
+
+
+def _rbac(kind: str, name: str, namespace: str | None = None, **rest: Any) -> KObj:
+    md: dict[str, Any] = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": md, **rest}
+
+
+def _piece_grants(group: str, resource: str, verbs: list[str]) -> Callable[[list[KObj]], None]:
+    def plant(objs: list[KObj]) -> None:
+        rule = {"apiGroups": [group], "resources": [resource], "verbs": verbs}
+        find(objs, "ClusterRole", "view-piece")["rules"].append(rule)
+
+    return plant
+
+
+def _team_binding_to(role: str) -> Callable[[list[KObj]], None]:
+    def plant(objs: list[KObj]) -> None:
+        ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role}
+        subject = {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "m@example.com"}
+        objs.append(_rbac("ClusterRole", role, rules=[{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]))
+        objs.append(_rbac("RoleBinding", "planted", "team-a", roleRef=ref, subjects=[subject]))
+
+    return plant
+
+
+def _team_user_in(namespace: str | None) -> Callable[[list[KObj]], None]:
+    def plant(objs: list[KObj]) -> None:
+        ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kubeflow-view"}
+        subject = {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "v@example.com"}
+        kind = "RoleBinding" if namespace else "ClusterRoleBinding"
+        objs.append(_rbac(kind, "planted", namespace, roleRef=ref, subjects=[subject]))
+
+    return plant
+
+
+# Each class of KF012 the issue names, planted on the good platform: every one is caught by KF012 only.
+TENANT_ROLE_CLASSES: dict[str, Callable[[list[KObj]], None]] = {
+    "endpoints writes": _piece_grants("", "endpoints", ["create", "update"]),
+    "endpointslices writes": _piece_grants("discovery.k8s.io", "endpointslices", ["create"]),
+    "networkpolicies delete": _piece_grants("networking.k8s.io", "networkpolicies", ["delete"]),
+    "wildcard verbs on networkpolicies": _piece_grants("networking.k8s.io", "networkpolicies", ["*"]),
+    "bind cluster roles": _piece_grants("rbac.authorization.k8s.io", "clusterroles", ["bind"]),
+    "escalate roles": _piece_grants("rbac.authorization.k8s.io", "roles", ["escalate"]),
+    "a team binding to another ClusterRole": _team_binding_to("edit"),
+    "a team person bound in a platform namespace (pods/exec there)": _team_user_in("kubeflow"),
+    "a team person bound cluster-wide": _team_user_in(None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TENANT_ROLE_CLASSES))
+def test_each_tenant_role_class_is_caught_by_kf012(case: str) -> None:
+    objs = copy.deepcopy(good_platform())
+    TENANT_ROLE_CLASSES[case](objs)
+    findings = evaluate(objs, PolicyContext(kind=False))
+    assert findings and {f.rule for f in findings} == {"policy/KF012"}, (case, findings)
+
+
+def test_a_credential_shared_between_two_teams_is_caught_by_kf013() -> None:
+    objs = copy.deepcopy(good_platform())
+    objs.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "team-b", "labels": {"kubeforge.io/team": "team-b"}},
+        }
+    )
+    objs.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                "name": "store",
+                "namespace": "team-b",
+                "annotations": {"kubeforge.io/generated-secret": "accesskey=s3-key.team-a"},
+            },
+        }
+    )
+    # (A bare new namespace also lacks its quota, labels and default-deny: only KF013 is asserted here.)
+    shared = [f for f in evaluate(objs, PolicyContext(kind=False)) if f.rule == "policy/KF013"]
+    assert {f.object.rsplit("/", 2)[-2] for f in shared} == {"team-a", "team-b"}
+    assert all("s3-key.team-a" in f.message for f in shared)

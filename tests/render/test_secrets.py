@@ -34,7 +34,9 @@ def test_production_render_carries_no_generated_value(production_render: Render)
         assert not set(_decoded(obj).values()) & UPSTREAM_DEFAULTS, name_of(obj)
     # KFP connects as its own user; root's generated password lives apart, in mysql-root.
     assert _decoded(secrets[("kubeflow", "mysql-secret")]) == {"username": "kfp"}
-    assert _decoded(secrets[("kubeflow", "model-registry-db-secrets")]) == {
+    team = production_render.spec.teams[0].name  # each team has its own registry (kubeforge.isolation.registry)
+    assert ("kubeflow", "model-registry-db-secrets") not in secrets
+    assert _decoded(secrets[(team, "model-registry-db-secrets")]) == {
         "MYSQL_USER": "model-registry",
         "MYSQL_USER_NAME": "model-registry",
     }

@@ -48,13 +48,26 @@ def test_an_allow_all_is_caught(production_render: Render) -> None:
 @pytest.mark.parametrize("n", [1, 10, pytest.param(1000, marks=pytest.mark.slow)])
 def test_teams_isolated_at_scale(n: int, kind_render: Render) -> None:
     scaled = spec_with_teams(n)
+    from kubeforge.isolation.registry import SERVER_OBJECTS, team_registries
     from kubeforge.isolation.stores import IDENTITIES_SECRET, isolate_stores
     from kubeforge.security import platform_security
 
     # SeaweedFS's per-team identities come from the render's teams: give it the scaled teams'.
     kept = [o for o in kind_render.upstream_objects() if o["metadata"]["name"] != IDENTITIES_SECRET]
     upstream = isolate_stores(scaled, load_lock(scaled.release), kept)
-    everything = [*upstream, *platform_security(scaled, upstream), *teams_of(scaled, upstream)]
+    # The render's one team has its own model registry: its objects are the template for every scaled team.
+    first = kind_render.spec.teams[0].name
+    templates = [
+        {**o, "metadata": {**o["metadata"], "namespace": "kubeflow"}}
+        for o in kind_render.objects
+        if o["metadata"].get("namespace") == first and (o["kind"], name_of(o)) in SERVER_OBJECTS
+    ]
+    everything = [
+        *upstream,
+        *platform_security(scaled, upstream),
+        *teams_of(scaled, upstream),
+        *team_registries(scaled, templates),
+    ]
     findings = reachability_findings(scaled, everything)
     assert findings == []
     forbidden = forbidden_flows(scaled, everything)
