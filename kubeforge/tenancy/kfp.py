@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 
 from kubeforge.k8s import KObj, meta, obj
+from kubeforge.managed.artifacts import team_launcher_data, team_repository
+from kubeforge.managed.network import storage_endpoint
 from kubeforge.names import FILL_ANNOTATION, KFP_API_SA, KFP_UI_SA, TEAMS_COMPONENT
 from kubeforge.release.model import Lock
 from kubeforge.spec.model import PlatformSpec, Team
@@ -88,13 +90,18 @@ def _allow_from(team: Team, name: str, principals: list[str]) -> KObj:
     return obj("security.istio.io/v1", "AuthorizationPolicy", meta(name, team.name, TEAMS_COMPONENT), spec=spec)
 
 
-def config_objects(team: Team) -> list[KObj]:
+def config_objects(team: Team, spec: PlatformSpec) -> list[KObj]:
     ns = team.name
+    managed = spec.data.artifacts.managed
     md = meta(ARTIFACT_SECRET, ns, TEAMS_COMPONENT)
     md["annotations"] = {FILL_ANNOTATION: FILL_VALUE}
     secret = obj("v1", "Secret", md, type="Opaque")
     root = f"minio://{BUCKET}/private-artifacts/{ns}/v2/artifacts"
-    launcher = obj("v1", "ConfigMap", meta("kfp-launcher", ns, TEAMS_COMPONENT), data={"defaultPipelineRoot": root})
+    launcher_data = {"defaultPipelineRoot": root}
+    if managed:
+        # No key in the team's namespace: its pods' identity (the stack's per-team role) opens its prefixes only.
+        launcher_data = team_launcher_data(spec, ns, f"private-artifacts/{ns}/v2/artifacts")
+    launcher = obj("v1", "ConfigMap", meta("kfp-launcher", ns, TEAMS_COMPONENT), data=launcher_data)
     grpc = {"METADATA_GRPC_SERVICE_HOST": "metadata-grpc-service.kubeflow", "METADATA_GRPC_SERVICE_PORT": "8080"}
     metadata = obj("v1", "ConfigMap", meta("metadata-grpc-configmap", ns, TEAMS_COMPONENT), data=grpc)
     repo = {
@@ -110,8 +117,11 @@ def config_objects(team: Team) -> list[KObj]:
     }
     repo_md = meta("artifact-repositories", ns, TEAMS_COMPONENT)
     repo_md["annotations"] = {"workflows.argoproj.io/default-artifact-repository": "default-namespaced"}
-    argo = obj("v1", "ConfigMap", repo_md, data={"default-namespaced": json.dumps(repo, sort_keys=True)})
-    return [secret, launcher, metadata, argo]
+    text = json.dumps(repo, sort_keys=True)
+    if managed:
+        text = team_repository(spec, f"private-artifacts/{ns}/{{{{workflow.name}}}}/{{{{pod.name}}}}")
+    argo = obj("v1", "ConfigMap", repo_md, data={"default-namespaced": text})
+    return [launcher, metadata, argo] if managed else [secret, launcher, metadata, argo]
 
 
 def kfp_objects(spec: PlatformSpec, lock: Lock, team: Team, *, visualization: bool = True) -> list[KObj]:
@@ -125,7 +135,9 @@ def kfp_objects(spec: PlatformSpec, lock: Lock, team: Team, *, visualization: bo
         _secret_env("MINIO_ACCESS_KEY", "accesskey"),
         _secret_env("MINIO_SECRET_KEY", "secretkey"),
     ]
-    out = config_objects(team)
+    if spec.data.artifacts.managed:
+        env = [{"name": "AWS_REGION", "value": str(spec.cloud.region)}, {"name": "AWS_S3_ENDPOINT", "value": storage_endpoint(spec)}]
+    out = config_objects(team, spec)
     out += [
         _deployment(team, ARTIFACT_PROXY, f"ghcr.io/kubeflow/kfp-frontend:{version}", ARTIFACT_PROXY_PORT, env),
         _service(team, ARTIFACT_PROXY, 80, ARTIFACT_PROXY_PORT),

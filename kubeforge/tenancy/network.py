@@ -11,6 +11,7 @@ from kubeforge.names import (
     NAMESPACE_NAME_LABEL,
     TEAMS_COMPONENT,
 )
+from kubeforge.managed.network import STORAGE_PORT
 from kubeforge.security.apiserver import api_server_egress
 from kubeforge.spec.model import PlatformSpec, Team
 
@@ -43,8 +44,9 @@ def platform_services(spec: PlatformSpec) -> list[tuple[str, dict[str, str], tup
         out += [
             ("pipelines", {"app": "ml-pipeline"}, (8887, 8888)),
             ("pipelines", {"component": "metadata-grpc-server"}, (8080,)),
-            ("pipelines", {"app": "seaweedfs"}, (8333,)),
         ]
+        if not spec.data.artifacts.managed:
+            out.append(("pipelines", {"app": "seaweedfs"}, (8333,)))
     # Not the model registry: teams reach it through its UI, which checks each user's access.
     if spec.enabled("katib"):
         out.append(("katib", {"katib.kubeflow.org/component": "db-manager"}, (6789,)))
@@ -82,6 +84,10 @@ def network_policies(spec: PlatformSpec, team: Team) -> list[KObj]:
     services = [
         {"to": [ns_peer("kubeflow", pods)], "ports": _tcp(*ports)} for _, pods, ports in platform_services(spec)
     ]
+    if spec.enabled("pipelines") and spec.data.artifacts.managed:
+        # The object store's API, by address: pipeline steps and the artifact proxy, on 443 only.
+        storage = [{"ipBlock": {"cidr": c}} for c in spec.data.artifacts.endpoint_cidrs]
+        services.append({"to": storage, "ports": _tcp(STORAGE_PORT)})
     # Calls to cluster-local inference services go through the cluster-local gateway.
     local_gateway = (
         [{"to": [ns_peer("istio-system", LOCAL_GATEWAY_PODS)], "ports": _tcp(8080, 8081, 8444)}]
