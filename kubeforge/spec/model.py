@@ -437,6 +437,9 @@ class DatabaseSpec(Model):
     storage_gb: int = Field(default=50, ge=20, le=16384, description="Allocated storage, GiB.")
     backup_days: int = Field(default=7, ge=1, le=35, description="Automated backup retention, days (always on).")
     high_availability: bool = Field(default=False, description="A standby in a second zone (doubles the cost).")
+    deletion_protection: bool = Field(
+        default=True, description="The cloud refuses to delete the database (turn off, `pulumi up`, then destroy)."
+    )
 
     @property
     def managed(self) -> bool:
