@@ -89,7 +89,7 @@ class _Mocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
             state.update(result=fake_password(args.name), bcryptHash=fake_bcrypt(args.name))
-        if args.typ == "azure-native:containerservice:ManagedCluster":
+        if args.typ in ("azure-native:containerservice:ManagedCluster", "azure-native:dbformysql:Server"):
             # Azure answers the identities it was given as a map keyed by resource id.
             ident = dict(state.get("identity") or {})
             ident["userAssignedIdentities"] = {i: {} for i in ident.get("userAssignedIdentities") or []}
