@@ -21,6 +21,8 @@ from kubeforge.spec import PlatformSpec
 from stacks.clusters import create_cluster
 from stacks.clusters.base import CloudCluster
 from stacks.config import StackConfig
+from stacks.data import create_data
+from stacks.data.base import DataServices
 from stacks.program import Deployed, Renderer, default_renderer, deploy
 
 SECRET_SIG = rpc._special_secret_sig
@@ -236,13 +238,16 @@ class ClusterRun:
     cluster: CloudCluster
     registrations: list[Registration]
     kubeconfig: str
+    data: DataServices | None = None
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
 
 
 def run_cluster_mocked(spec: PlatformSpec, stack: str = "test") -> ClusterRun:
-    """Only the spec's cloud cluster (no platform render): its resources as the engine would be sent them."""
+    """Only the spec's cloud cluster and its managed data services (no platform render): their resources
+    as the engine would be sent them."""
     monitor = RecordingMonitor()
     pulumi.runtime.set_mocks(_Mocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config({})
@@ -250,7 +255,8 @@ def run_cluster_mocked(spec: PlatformSpec, stack: str = "test") -> ClusterRun:
 
     def program() -> pulumi.Output[Any]:
         result["cluster"] = cluster = create_cluster(spec.cloud.provider, spec)
+        result["data"] = create_data(spec, cluster)
         return cluster.kubeconfig.apply(lambda text: result.__setitem__("kubeconfig", text))
 
     pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
-    return ClusterRun(result["cluster"], monitor.registrations, result["kubeconfig"])
+    return ClusterRun(result["cluster"], monitor.registrations, result["kubeconfig"], result["data"], monitor.outputs)
