@@ -60,14 +60,15 @@ def database_unencrypted(resource_type: str, props: Props) -> Iterator[str]:
         yield "Azure MySQL server is not encrypted with a Key Vault key (dataEncryption)"
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _below_one(value: Any) -> bool:
+    """Not a number of days/backups of at least one (the engine sends numbers as floats; True is no number)."""
+    return not isinstance(value, int | float) or isinstance(value, bool) or value < 1
 
 
 def backups_off(resource_type: str, props: Props) -> Iterator[str]:
     if resource_type == RDS:
         days = props.get("backupRetentionPeriod")
-        if not _number(days) or days < 1:
+        if _below_one(days):
             yield f"RDS automated backups are off (backupRetentionPeriod {days})"
         if props.get("skipFinalSnapshot") is True:
             yield "RDS instance is deleted without a final snapshot (skipFinalSnapshot)"
@@ -75,7 +76,7 @@ def backups_off(resource_type: str, props: Props) -> Iterator[str]:
         yield "Cloud SQL automated backups are off (settings.backupConfiguration.enabled)"
     elif resource_type == AZURE_MYSQL:
         days = _get(props, "backup", "backupRetentionDays")
-        if days is not None and (not _number(days) or days < 1):
+        if days is not None and _below_one(days):
             yield f"Azure MySQL backups are off (backup.backupRetentionDays {days})"
 
 

@@ -32,3 +32,7 @@ engine_env
 EksCluster
 GkeCluster
 AksCluster
+# managed data components loaded by name per cloud (stacks/data/__init__.py imports them lazily)
+EksData
+GkeData
+AksData

@@ -72,7 +72,9 @@ CLOUD_OUTPUTS: dict[str, dict[str, Any]] = {
     # Managed databases: the private address the cloud assigns (stacks/data/).
     "aws:rds/instance:Instance": {"address": "fake-db.abcdefghijkl.us-east-1.rds.amazonaws.com"},
     "gcp:sql/databaseInstance:DatabaseInstance": {"privateIpAddress": "10.40.128.3"},
-    "gcp:projects/serviceIdentity:ServiceIdentity": {"email": "service-123456789012@gcp-sa-cloud-sql.iam.gserviceaccount.com"},
+    "gcp:projects/serviceIdentity:ServiceIdentity": {
+        "email": "service-123456789012@gcp-sa-cloud-sql.iam.gserviceaccount.com"
+    },
     "azure-native:dbformysql:Server": {"fullyQualifiedDomainName": "kubeforge-kubeflow-db.mysql.database.azure.com"},
 }
 FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n"

@@ -19,10 +19,10 @@ from kubeforge.render.pipeline import Render, render_platform
 from kubeforge.spec import PlatformSpec, load_spec
 from stacks.clusters import create_cluster, wanted
 from stacks.clusters.base import CloudCluster
-from stacks.data import create_data
-from stacks.data.base import DataServices
 from stacks.components import PlatformResource, make_owner
 from stacks.config import StackConfig, kube_target, read_config
+from stacks.data import create_data
+from stacks.data.base import DataServices
 from stacks.generated import DEX_NAMESPACE, DEX_USER_PREFIX, GeneratedKey, PendingPasswordStore, is_login_password
 from stacks.plan import Node, Plan, plan_stack
 
@@ -101,7 +101,11 @@ def _filled(node: Node, values: dict[str, pulumi.Output[str]]) -> dict[str, pulu
 
 
 def _config_map(
-    node: Node, owner: PlatformResource, provider: k8s.Provider, deps: list[pulumi.Resource], values: dict[str, pulumi.Output[str]]
+    node: Node,
+    owner: PlatformResource,
+    provider: k8s.Provider,
+    deps: list[pulumi.Resource],
+    values: dict[str, pulumi.Output[str]],
 ) -> k8s.core.v1.ConfigMap:
     obj = node.objects[0]
     data: dict[str, Any] = {k: v for k, v in (obj.get("data") or {}).items() if k not in node.stack_values}

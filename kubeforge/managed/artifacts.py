@@ -117,7 +117,10 @@ def use_managed_artifacts(spec: PlatformSpec, objects: list[KObj]) -> list[KObj]
 
 
 def team_launcher_data(spec: PlatformSpec, team: str, bucket_root: str) -> dict[str, str]:
-    return {"defaultPipelineRoot": f"s3://{spec.data.artifacts.bucket}/{bucket_root}", "providers": launcher_providers(spec)}
+    return {
+        "defaultPipelineRoot": f"s3://{spec.data.artifacts.bucket}/{bucket_root}",
+        "providers": launcher_providers(spec),
+    }
 
 
 def team_repository(spec: PlatformSpec, key_format: str) -> str:

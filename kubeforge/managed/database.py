@@ -56,10 +56,31 @@ class Consumer:
 
 
 CONSUMERS = (
-    Consumer("pipelines", "mysql", "kfp", ("mlpipeline", "cachedb", "metadb"), ("pipeline-install-config", "dbHost"), ("mysql-secret", "password")),
-    Consumer("katib", "katib-mysql", "katib", ("katib",), (KATIB_DATABASE_CONFIG, "host"), ("katib-mysql-secrets", "MYSQL_ROOT_PASSWORD")),
+    Consumer(
+        "pipelines",
+        "mysql",
+        "kfp",
+        ("mlpipeline", "cachedb", "metadb"),
+        ("pipeline-install-config", "dbHost"),
+        ("mysql-secret", "password"),
+    ),
+    Consumer(
+        "katib",
+        "katib-mysql",
+        "katib",
+        ("katib",),
+        (KATIB_DATABASE_CONFIG, "host"),
+        ("katib-mysql-secrets", "MYSQL_ROOT_PASSWORD"),
+    ),
     # Not `metadb`: that is KFP's ML Metadata database on the same server.
-    Consumer("model-registry", "model-registry-db", "model-registry", ("model_registry",), ("model-registry-db-parameters", "MYSQL_HOST"), ("model-registry-db-secrets", "MYSQL_PASSWORD")),
+    Consumer(
+        "model-registry",
+        "model-registry-db",
+        "model-registry",
+        ("model_registry",),
+        ("model-registry-db-parameters", "MYSQL_HOST"),
+        ("model-registry-db-secrets", "MYSQL_PASSWORD"),
+    ),
 )
 REGISTRY_DATABASE = "model_registry"
 
@@ -97,7 +118,9 @@ def _katib_manager(dep: KObj) -> KObj:
             c,
             {
                 "DB_USER": {"value": "katib"},
-                "KATIB_MYSQL_DB_HOST": {"valueFrom": {"configMapKeyRef": {"name": KATIB_DATABASE_CONFIG, "key": "host"}}},
+                "KATIB_MYSQL_DB_HOST": {
+                    "valueFrom": {"configMapKeyRef": {"name": KATIB_DATABASE_CONFIG, "key": "host"}}
+                },
                 "KATIB_MYSQL_DB_PORT": {"value": str(DATABASE_PORT)},
                 "KATIB_MYSQL_DB_DATABASE": {"value": "katib"},
             },
@@ -110,7 +133,9 @@ def _registry_server(dep: KObj) -> KObj:
     for c in (pod_spec(new) or {}).get("containers") or []:
         # TLS when the server offers it (all three do); the driver has no CA for RDS or Cloud SQL here.
         c["args"] = [
-            str(a).replace("tcp(model-registry-db:", "tcp($(MYSQL_HOST):").replace("?charset=utf8mb4", "?charset=utf8mb4&tls=preferred")
+            str(a)
+            .replace("tcp(model-registry-db:", "tcp($(MYSQL_HOST):")
+            .replace("?charset=utf8mb4", "?charset=utf8mb4&tls=preferred")
             for a in c.get("args") or []
         ]
     return new
@@ -133,7 +158,10 @@ def bootstrap_objects(consumer: Consumer, image: str, like: KObj) -> list[KObj]:
     ours = {k: v for k, v in labels_of(like).items() if k.startswith(("kubeforge.io/", "app.kubernetes.io/"))}
     admin = f"{consumer.component}-db-admin"
     secret_md = meta(admin, "kubeflow", consumer.component, ours)
-    secret = _stack_values(obj("v1", "Secret", secret_md, type="Opaque", data={"username": _b64(ADMIN_USER)}), {"password": ADMIN_PASSWORD_VALUE})
+    secret = _stack_values(
+        obj("v1", "Secret", secret_md, type="Opaque", data={"username": _b64(ADMIN_USER)}),
+        {"password": ADMIN_PASSWORD_VALUE},
+    )
     # Passwords are alphanumeric (pulumi-random, special=False): safe inside the SQL literals.
     script = f'mysql --host="$MYSQL_HOST" --port={DATABASE_PORT} --user="$ADMIN_USER" --ssl-mode=PREFERRED <<SQL\n{_sql(consumer)}\nSQL\n'
     host_cm, host_key = consumer.host_ref

@@ -18,8 +18,8 @@ from kubeforge.errors import RenderFailed
 from kubeforge.fetch import source_roots
 from kubeforge.identity import configure_identity
 from kubeforge.isolation import isolate
-from kubeforge.managed import use_managed_data
 from kubeforge.k8s import CLUSTER_SCOPED_KINDS, KObj, labels_of, metadata_of
+from kubeforge.managed import use_managed_data
 from kubeforge.names import KUBEFORGE_COMPONENT_LABEL
 from kubeforge.release.model import Lock
 from kubeforge.render.extensions import ADDITIONS

@@ -8,6 +8,9 @@ import re
 from collections.abc import Callable
 
 from kubeforge.errors import RenderFailed
+from kubeforge.managed.artifacts import PLATFORM_CLIENTS
+from kubeforge.managed.database import BOOTSTRAP_LABEL
+from kubeforge.managed.network import DATABASE_PORT, STORAGE_PORT, database_cidr
 from kubeforge.names import (
     INGRESS_GATEWAY_PODS,
     ISTIOD_PODS,
@@ -16,9 +19,6 @@ from kubeforge.names import (
     MONITORING_LABEL,
     PLATFORM_NAMESPACES,
 )
-from kubeforge.managed.artifacts import PLATFORM_CLIENTS
-from kubeforge.managed.database import BOOTSTRAP_LABEL
-from kubeforge.managed.network import DATABASE_PORT, STORAGE_PORT, database_cidr
 from kubeforge.security.apiserver import API_SERVER_PORTS, api_server_cidrs
 from kubeforge.security.declared import (
     ANYWHERE,
@@ -210,7 +210,11 @@ DATABASE_CLIENTS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("model-registry", "model-registry", {"component": "model-registry-server"}),
     ("pipelines", "db-bootstrap-kfp", {**BOOTSTRAP_LABEL, "kubeforge.io/database-user": "kfp"}),
     ("katib", "db-bootstrap-katib", {**BOOTSTRAP_LABEL, "kubeforge.io/database-user": "katib"}),
-    ("model-registry", "db-bootstrap-model-registry", {**BOOTSTRAP_LABEL, "kubeforge.io/database-user": "model-registry"}),
+    (
+        "model-registry",
+        "db-bootstrap-model-registry",
+        {**BOOTSTRAP_LABEL, "kubeforge.io/database-user": "model-registry"},
+    ),
 )
 STORAGE_CLIENTS = tuple(("pipelines", sa, {"app": sa}) for sa in PLATFORM_CLIENTS)
 
@@ -223,13 +227,19 @@ def managed_data(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> lis
         for component, name, pods in DATABASE_CLIENTS:
             if spec.enabled(component) and inv.pods("kubeflow", pods):
                 reason = "reads and writes its own database on the managed MySQL"
-                out.append(Allow(f"managed-database-{name}", component, reason, Side("kubeflow", pods), db, tcp(DATABASE_PORT)))
+                out.append(
+                    Allow(f"managed-database-{name}", component, reason, Side("kubeflow", pods), db, tcp(DATABASE_PORT))
+                )
     if spec.data.artifacts.managed:
         store = Side(cidrs=tuple(spec.data.artifacts.endpoint_cidrs))
         for component, name, pods in STORAGE_CLIENTS:
             if spec.enabled(component) and inv.pods("kubeflow", pods):
                 reason = "reads and writes pipeline artifacts on the cloud object store"
-                out.append(Allow(f"managed-artifacts-{name}", component, reason, Side("kubeflow", pods), store, tcp(STORAGE_PORT)))
+                out.append(
+                    Allow(
+                        f"managed-artifacts-{name}", component, reason, Side("kubeflow", pods), store, tcp(STORAGE_PORT)
+                    )
+                )
     return out
 
 

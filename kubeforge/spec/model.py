@@ -473,7 +473,9 @@ class ArtifactsSpec(Model):
 class DataSpec(Model):
     """Where the platform keeps its data: defaults are in the cluster (MySQL pods, SeaweedFS)."""
 
-    database: DatabaseSpec = Field(default_factory=DatabaseSpec, description="The MySQL of KFP, Katib and Model Registry.")
+    database: DatabaseSpec = Field(
+        default_factory=DatabaseSpec, description="The MySQL of KFP, Katib and Model Registry."
+    )
     artifacts: ArtifactsSpec = Field(default_factory=ArtifactsSpec, description="KFP's artifact store.")
 
 
@@ -546,7 +548,9 @@ class PlatformSpec(Model):
                 f"but cloud.provider is {cloud!r}"
             )
         if art.provider in ARTIFACTS_UNSUPPORTED:
-            raise ValueError(f"data.artifacts.provider: {art.provider} is not supported: {ARTIFACTS_UNSUPPORTED[art.provider]}")
+            raise ValueError(
+                f"data.artifacts.provider: {art.provider} is not supported: {ARTIFACTS_UNSUPPORTED[art.provider]}"
+            )
         if art.managed and art.bucket is None:
             raise ValueError(f"data.artifacts.bucket: data.artifacts.provider {art.provider} needs a bucket name")
         if art.managed and not art.endpoint_cidrs:

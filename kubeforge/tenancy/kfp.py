@@ -136,7 +136,10 @@ def kfp_objects(spec: PlatformSpec, lock: Lock, team: Team, *, visualization: bo
         _secret_env("MINIO_SECRET_KEY", "secretkey"),
     ]
     if spec.data.artifacts.managed:
-        env = [{"name": "AWS_REGION", "value": str(spec.cloud.region)}, {"name": "AWS_S3_ENDPOINT", "value": storage_endpoint(spec)}]
+        env = [
+            {"name": "AWS_REGION", "value": str(spec.cloud.region)},
+            {"name": "AWS_S3_ENDPOINT", "value": storage_endpoint(spec)},
+        ]
     out = config_objects(team, spec)
     out += [
         _deployment(team, ARTIFACT_PROXY, f"ghcr.io/kubeflow/kfp-frontend:{version}", ARTIFACT_PROXY_PORT, env),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kubeforge.k8s import KObj, meta, obj
+from kubeforge.managed.network import STORAGE_PORT
 from kubeforge.names import (
     INGRESS_GATEWAY_PODS,
     ISTIOD_PODS,
@@ -11,7 +12,6 @@ from kubeforge.names import (
     NAMESPACE_NAME_LABEL,
     TEAMS_COMPONENT,
 )
-from kubeforge.managed.network import STORAGE_PORT
 from kubeforge.security.apiserver import api_server_egress
 from kubeforge.spec.model import PlatformSpec, Team
 
@@ -86,7 +86,7 @@ def network_policies(spec: PlatformSpec, team: Team) -> list[KObj]:
     ]
     if spec.enabled("pipelines") and spec.data.artifacts.managed:
         # The object store's API, by address: pipeline steps and the artifact proxy, on 443 only.
-        storage = [{"ipBlock": {"cidr": c}} for c in spec.data.artifacts.endpoint_cidrs]
+        storage: list[dict[str, object]] = [{"ipBlock": {"cidr": c}} for c in spec.data.artifacts.endpoint_cidrs]
         services.append({"to": storage, "ports": _tcp(STORAGE_PORT)})
     # Calls to cluster-local inference services go through the cluster-local gateway.
     local_gateway = (

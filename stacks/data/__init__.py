@@ -27,5 +27,7 @@ def create_data(
         return None
     module, cls = MODULES[spec.cloud.provider]
     # Ordered after the cluster's network and key by its inputs (ids, ARNs); the platform waits for it in turn.
-    built: DataServices = getattr(importlib.import_module(module), cls)(f"{spec.cluster.name}-data", spec, cluster, opts)
+    built: DataServices = getattr(importlib.import_module(module), cls)(
+        f"{spec.cluster.name}-data", spec, cluster, opts
+    )
     return built

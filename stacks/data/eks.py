@@ -61,9 +61,7 @@ class EksData(DataServices):
             )
             for i, cidr in enumerate(database_subnets(spec, 2))
         ]
-        group = aws.rds.SubnetGroup(
-            f"{base}-db", subnet_ids=[s.id for s in subnets], tags=self.tags, opts=self.child()
-        )
+        group = aws.rds.SubnetGroup(f"{base}-db", subnet_ids=[s.id for s in subnets], tags=self.tags, opts=self.child())
         # Nodes and (VPC CNI) pods have VPC addresses; the platform's NetworkPolicies narrow it to its clients.
         firewall = aws.ec2.SecurityGroup(
             f"{base}-db",

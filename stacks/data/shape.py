@@ -106,7 +106,7 @@ def object_prefixes(policy: str, bucket: str) -> list[str]:
             continue
         resources = st.get("Resource") or []
         for r in [resources] if isinstance(resources, str) else resources:
-            if r in ("*", f"arn:aws:s3:::*"):
+            if r in ("*", "arn:aws:s3:::*"):
                 out.append("")
             elif r.startswith(f"arn:aws:s3:::{bucket}/"):
                 out.append(r.removeprefix(f"arn:aws:s3:::{bucket}/").rstrip("*").rstrip("/"))

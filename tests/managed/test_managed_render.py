@@ -39,7 +39,11 @@ MANAGED = {
         "artifacts": {"provider": "s3", "bucket": BUCKET, "endpoint_cidrs": S3_RANGES},
     },
 }
-IN_CLUSTER = {"teams": TEAMS, "identity": {"groups": []}, "data": {"database": {"provider": "in-cluster"}, "artifacts": {"provider": "in-cluster"}}}
+IN_CLUSTER = {
+    "teams": TEAMS,
+    "identity": {"groups": []},
+    "data": {"database": {"provider": "in-cluster"}, "artifacts": {"provider": "in-cluster"}},
+}
 
 
 def _render(source_cache: Path, tmp: Path, extra: dict[str, Any]) -> Render:
@@ -68,15 +72,27 @@ def env_of(o: KObj, container: str) -> dict[str, Any]:
 # --- nothing of the in-cluster stores is rendered ---------------------------------------------------------
 def test_no_in_cluster_mysql_or_seaweedfs(managed: Render) -> None:
     objs = by_key(managed.objects)
-    for key in (*db.DROPPED, ("Deployment", "kubeflow", "seaweedfs"), ("PersistentVolumeClaim", "kubeflow", "seaweedfs-pvc")):
+    for key in (
+        *db.DROPPED,
+        ("Deployment", "kubeflow", "seaweedfs"),
+        ("PersistentVolumeClaim", "kubeflow", "seaweedfs-pvc"),
+    ):
         assert key not in objs, key
     images = [c["image"] for o in managed.objects for c in containers(o) if o.get("kind") != "Job"]
     assert not [i for i in images if i.split(":")[0].endswith(("mysql", "seaweedfs"))]
     # Nothing left that calls them: no host, no Service port, no mesh rule names them.
     text = json.dumps(managed.objects)
-    for gone in ("seaweedfs.kubeflow", "seaweedfs-team-identities", "mysql-root", "tcp(model-registry-db:", "katib-mysql\""):
+    for gone in (
+        "seaweedfs.kubeflow",
+        "seaweedfs-team-identities",
+        "mysql-root",
+        "tcp(model-registry-db:",
+        'katib-mysql"',
+    ):
         assert gone not in text, gone
-    assert not [o for o in managed.objects if o.get("kind") == "PersistentVolumeClaim" and namespace_of(o) == "kubeflow"]
+    assert not [
+        o for o in managed.objects if o.get("kind") == "PersistentVolumeClaim" and namespace_of(o) == "kubeflow"
+    ]
 
 
 def test_the_defaults_change_nothing(source_cache: Path, tmp_path: Path, managed: Render) -> None:
@@ -132,7 +148,9 @@ def test_kfp_uses_s3_by_identity(managed: Render) -> None:
     assert api["OBJECTSTORECONFIG_HOST"] == "s3.us-east-1.amazonaws.com"
     assert api["OBJECTSTORECONFIG_SECURE"] == "true" and api["OBJECTSTORECONFIG_REGION"] == "us-east-1"
     assert objs[("ConfigMap", "kubeflow", "pipeline-install-config")]["data"]["bucketName"] == BUCKET
-    repo = yaml.safe_load(objs[("ConfigMap", "kubeflow", "workflow-controller-configmap")]["data"]["artifactRepository"])
+    repo = yaml.safe_load(
+        objs[("ConfigMap", "kubeflow", "workflow-controller-configmap")]["data"]["artifactRepository"]
+    )
     assert repo["s3"]["useSDKCreds"] is True and repo["s3"]["bucket"] == BUCKET
     assert "accessKeySecret" not in repo["s3"]
 

@@ -64,7 +64,9 @@ def violations(regs: list[Registration]) -> list[tuple[str, str]]:
         else:
             assert isinstance(policy, ResourceValidationPolicy)
             for r in regs:
-                policy.validate(ResourceValidationArgs(r.type, unwrap(r.inputs), r.urn, r.name, opts[r.urn], None), report)
+                policy.validate(
+                    ResourceValidationArgs(r.type, unwrap(r.inputs), r.urn, r.name, opts[r.urn], None), report
+                )
     return found
 
 
@@ -167,6 +169,8 @@ def test_a_public_gcs_bucket() -> None:
     found = []
     for policy in data.policies():
         if isinstance(policy, ResourceValidationPolicy):
-            args = ResourceValidationArgs(data.GCS_BUCKET, {"publicAccessPrevention": "inherited"}, "urn:x", "b", policy_options(""), None)
+            args = ResourceValidationArgs(
+                data.GCS_BUCKET, {"publicAccessPrevention": "inherited"}, "urn:x", "b", policy_options(""), None
+            )
             policy.validate(args, lambda message, urn=None, name=policy.name: found.append(name))
     assert found == ["kubeforge-gcs-public-access"]

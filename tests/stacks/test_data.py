@@ -114,7 +114,9 @@ def test_data_resources_are_children_of_their_component(cloud: str) -> None:
     assert not component.parent.endswith(("Eks::kubeflow", "Gke::kubeflow", "Aks::kubeflow"))  # beside the cluster
     assert set(run.outputs[component.urn]) >= {"databaseHost"}
     assert run.outputs[component.urn]["databaseHost"] == next(
-        v for k, v in CLOUD_OUTPUTS[DATABASE[cloud]].items() if k in ("address", "privateIpAddress", "fullyQualifiedDomainName")
+        v
+        for k, v in CLOUD_OUTPUTS[DATABASE[cloud]].items()
+        if k in ("address", "privateIpAddress", "fullyQualifiedDomainName")
     )
 
 
@@ -180,10 +182,14 @@ def test_the_bucket_blocks_public_access_and_is_encrypted_and_versioned() -> Non
     run = data_run("eks")
     assert inputs(one(run, "aws:s3/bucket:Bucket"))["bucket"] == BUCKET
     block = inputs(one(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"))
-    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    assert all(
+        block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
     sse = inputs(one(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"))
     assert sse["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
-    assert inputs(one(run, "aws:s3/bucketVersioning:BucketVersioning"))["versioningConfiguration"]["status"] == "Enabled"
+    assert (
+        inputs(one(run, "aws:s3/bucketVersioning:BucketVersioning"))["versioningConfiguration"]["status"] == "Enabled"
+    )
     assert one(run, "aws:s3/bucket:Bucket").retain_on_delete  # `pulumi destroy` keeps the artifacts
 
 
@@ -208,7 +214,12 @@ def test_identities_bind_the_team_s_pods_and_the_platform_only() -> None:
         (inputs(r)["namespace"], inputs(r)["serviceAccount"]): r.property_dependencies["roleArn"]
         for r in run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
     }
-    assert set(bindings) == {("kubeflow", "ml-pipeline"), ("kubeflow", "ml-pipeline-ui"), ("alpha", "default-editor"), ("beta", "default-editor")}
+    assert set(bindings) == {
+        ("kubeflow", "ml-pipeline"),
+        ("kubeflow", "ml-pipeline-ui"),
+        ("alpha", "default-editor"),
+        ("beta", "default-editor"),
+    }
     assert [roles[u] for u in bindings[("alpha", "default-editor")]] == ["kubeforge-kubeflow-team-alpha"]
     assert [roles[u] for u in bindings[("beta", "default-editor")]] == ["kubeforge-kubeflow-team-beta"]
     assert [roles[u] for u in bindings[("kubeflow", "ml-pipeline")]] == ["kubeforge-kubeflow-artifacts-platform"]
@@ -252,7 +263,9 @@ def test_no_in_cluster_database_or_store_is_applied(platform_run: tuple[str, Moc
     assert not deployments & {"mysql", "katib-mysql", "model-registry-db"}
     assert ("seaweedfs" in deployments) == (cloud != "eks")  # S3 on eks; gcs and blob are refused upstream
     team_secrets = [
-        r for r in run.of_type("kubernetes:core/v1:Secret") if inputs(r)["metadata"].get("namespace") in ("alpha", "beta")
+        r
+        for r in run.of_type("kubernetes:core/v1:Secret")
+        if inputs(r)["metadata"].get("namespace") in ("alpha", "beta")
     ]
     team_secrets += [o for o in objs if o["kind"] == "Secret" and o["metadata"].get("namespace") in ("alpha", "beta")]
     assert (team_secrets == []) == (cloud == "eks"), "no key in a team's namespace when the store is S3"
