@@ -163,7 +163,8 @@ def test_cloud_sql_is_private_encrypted_backed_up_and_protected() -> None:
     assert sql["settings"]["backupConfiguration"]["enabled"] is True
     assert sql["settings"]["finalBackupConfig"]["enabled"] is True
     reserved = inputs(one(run, "gcp:compute/globalAddress:GlobalAddress"))
-    assert f"{reserved['address']}/{reserved['prefixLength']}" == database_cidr(spec_for("gke"))
+    # Numbers travel as floats (protobuf Struct).
+    assert f"{reserved['address']}/{int(reserved['prefixLength'])}" == database_cidr(spec_for("gke"))
 
 
 def test_azure_mysql_is_private_encrypted_backed_up_and_locked() -> None:
@@ -238,16 +239,15 @@ def platform_run(request: pytest.FixtureRequest, renderer: Renderer) -> tuple[st
 def test_the_platform_reads_what_the_stack_created(platform_run: tuple[str, MockedRun]) -> None:
     cloud, run = platform_run
     host = run.exports["data"]["databaseHost"]
-    data = one(run, COMPONENT[cloud])
+    database = one(run, DATABASE[cloud])
     reach = closure(run.registrations)
     maps = {r.name: r for r in run.of_type("kubernetes:core/v1:ConfigMap")}
     kfp = maps["configmap-kubeflow-pipeline-install-config"]
     assert inputs(kfp)["data"]["dbHost"] == host == inputs(kfp)["data"]["mysqlHost"]
     assert inputs(maps["configmap-kubeflow-katib-database"])["data"]["host"] == host
     assert inputs(maps["configmap-kubeflow-model-registry-db-parameters"])["data"]["MYSQL_HOST"] == host
-    for reg in maps.values():
-        assert data.urn in reach[reg.urn], f"{reg.name} is applied before the database exists"
-    assert one(run, DATABASE[cloud]).urn in reach[kfp.urn]  # network -> database -> platform
+    for reg in maps.values():  # network -> database -> platform (a component dependency is its children)
+        assert database.urn in reach[reg.urn], f"{reg.name} is applied before the database exists"
     secrets = {r.name: r for r in run.of_type("kubernetes:core/v1:Secret")}
     admin = secrets["secret-kubeflow-pipelines-db-admin"]
     assert is_secret(admin.inputs["stringData"])
