@@ -34,6 +34,10 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 # A Secret whose values are generated per install: `key=value-id[/bcrypt],...` (kubeforge.secrets).
 GENERATED_SECRET_ANNOTATION = "kubeforge.io/generated-secret"
+# A ConfigMap or Secret whose keys the stack fills with values only it knows (a managed database's host):
+# `key=value-id,...`; the rendered value is STACK_VALUE_PLACEHOLDER + value id (kubeforge.managed).
+STACK_VALUE_ANNOTATION = "kubeforge.io/stack-value"
+STACK_VALUE_PLACEHOLDER = "kubeforge-stack-fills:"
 # A Secret the apply stage fills (each team's artifact-store credentials), and with what.
 FILL_ANNOTATION = "kubeforge.io/fill"
 # Why an object (a PERMISSIVE exception) exists.

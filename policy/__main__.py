@@ -22,5 +22,7 @@ def _load(name: str, file: str) -> object:
 
 _pack = _load("kubeforge_policy_pack", "pack.py")
 _clusters = _load("kubeforge_policy_clusters", "clusters.py")  # EKS, GKE and AKS cluster rules
+_data = _load("kubeforge_policy_data", "data.py")  # managed databases and buckets
 
-PolicyPack(name="kubeforge", policies=[*_pack.policies(), *_clusters.policies()])  # type: ignore[attr-defined]
+_policies = [*_pack.policies(), *_clusters.policies(), *_data.policies()]  # type: ignore[attr-defined]
+PolicyPack(name="kubeforge", policies=_policies)

@@ -34,3 +34,7 @@ GkeCluster
 AksCluster
 # manifests/<release>/upgrade.yaml step field, read by roles/platform_upgrade through the diff JSON
 phase
+# managed data components loaded by name per cloud (stacks/data/__init__.py imports them lazily)
+EksData
+GkeData
+AksData

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from kubeforge.k8s import KObj, annotations_of, name_of, namespace_of
-from kubeforge.names import GENERATED_SECRET_ANNOTATION
+from kubeforge.names import GENERATED_SECRET_ANNOTATION, STACK_VALUE_ANNOTATION
 
 BCRYPT = "bcrypt"
 _ENTRY = re.compile(r"^\s*([-._A-Za-z0-9]+)\s*=\s*([-._@A-Za-z0-9]+)(?:/(bcrypt))?\s*$")
@@ -117,3 +117,19 @@ def generated_secrets(objects: list[KObj]) -> dict[int, dict[str, GeneratedKey]]
 
 def is_login_password(generator: str) -> bool:
     return generator.startswith(DEX_USER_PREFIX)
+
+
+def stack_valued(objects: list[KObj]) -> dict[int, dict[str, str]]:
+    """Object index -> {data key: stack value id} for every ConfigMap or Secret the stack fills
+    (kubeforge.managed: a managed database's host, its admin password)."""
+    out: dict[int, dict[str, str]] = {}
+    for i, obj in enumerate(objects):
+        if obj.get("kind") not in ("ConfigMap", "Secret") or obj.get("apiVersion") != "v1":
+            continue
+        annotation = annotations_of(obj).get(STACK_VALUE_ANNOTATION)
+        if not annotation:
+            continue
+        where = f"{obj.get('kind')} {namespace_of(obj)}/{name_of(obj)}"
+        keys = parse_annotation(str(annotation), where)
+        out[i] = {k: g.generator for k, g in keys.items()}
+    return out

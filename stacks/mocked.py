@@ -21,6 +21,8 @@ from kubeforge.spec import PlatformSpec
 from stacks.clusters import create_cluster
 from stacks.clusters.base import CloudCluster
 from stacks.config import StackConfig
+from stacks.data import create_data
+from stacks.data.base import DataServices
 from stacks.program import Deployed, Renderer, default_renderer, deploy
 
 SECRET_SIG = rpc._special_secret_sig
@@ -67,6 +69,13 @@ CLOUD_OUTPUTS: dict[str, dict[str, Any]] = {
     "gcp:serviceaccount/account:Account": {"email": "fake@project.iam.gserviceaccount.com"},
     "azure-native:managedidentity:UserAssignedIdentity": {"principalId": "00000000-0000-0000-0000-00000000000a"},
     "azure-native:keyvault:Key": {"keyUriWithVersion": "https://fake.vault.azure.net/keys/etcd-secrets/1"},
+    # Managed databases: the private address the cloud assigns (stacks/data/).
+    "aws:rds/instance:Instance": {"address": "fake-db.abcdefghijkl.us-east-1.rds.amazonaws.com"},
+    "gcp:sql/databaseInstance:DatabaseInstance": {"privateIpAddress": "10.40.128.3"},
+    "gcp:projects/serviceIdentity:ServiceIdentity": {
+        "email": "service-123456789012@gcp-sa-cloud-sql.iam.gserviceaccount.com"
+    },
+    "azure-native:dbformysql:Server": {"fullyQualifiedDomainName": "kubeforge-kubeflow-db.mysql.database.azure.com"},
 }
 FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n"
 CLOUD_CALLS: dict[str, dict[str, Any]] = {
@@ -84,7 +93,7 @@ class _Mocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
             state.update(result=fake_password(args.name), bcryptHash=fake_bcrypt(args.name))
-        if args.typ == "azure-native:containerservice:ManagedCluster":
+        if args.typ in ("azure-native:containerservice:ManagedCluster", "azure-native:dbformysql:Server"):
             # Azure answers the identities it was given as a map keyed by resource id.
             ident = dict(state.get("identity") or {})
             ident["userAssignedIdentities"] = {i: {} for i in ident.get("userAssignedIdentities") or []}
@@ -231,13 +240,16 @@ class ClusterRun:
     cluster: CloudCluster
     registrations: list[Registration]
     kubeconfig: str
+    data: DataServices | None = None
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
 
 
 def run_cluster_mocked(spec: PlatformSpec, stack: str = "test") -> ClusterRun:
-    """Only the spec's cloud cluster (no platform render): its resources as the engine would be sent them."""
+    """Only the spec's cloud cluster and its managed data services (no platform render): their resources
+    as the engine would be sent them."""
     monitor = RecordingMonitor()
     pulumi.runtime.set_mocks(_Mocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config({})
@@ -245,7 +257,8 @@ def run_cluster_mocked(spec: PlatformSpec, stack: str = "test") -> ClusterRun:
 
     def program() -> pulumi.Output[Any]:
         result["cluster"] = cluster = create_cluster(spec.cloud.provider, spec)
+        result["data"] = create_data(spec, cluster)
         return cluster.kubeconfig.apply(lambda text: result.__setitem__("kubeconfig", text))
 
     pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
-    return ClusterRun(result["cluster"], monitor.registrations, result["kubeconfig"])
+    return ClusterRun(result["cluster"], monitor.registrations, result["kubeconfig"], result["data"], monitor.outputs)

@@ -3,7 +3,8 @@
 No Pulumi import: the plan is data, so its rules are tested without the Pulumi runtime.
 
 Grouping: one node per (owner, component, wave, retained) with objects; a rendered Secret that carries
-generated values is its own node (a typed Secret fed by pulumi-random), removed from its group.
+generated values is its own node (a typed Secret fed by pulumi-random), removed from its group, and so
+is a ConfigMap or Secret with stack-filled values (a managed database's host: stacks/data/).
 Names (stable identities, see stacks/urns.py): no name depends on a wave number or on object order. Each
 object's resource is named `<prefix>-<namespace>/<name>` with the group's `resource_prefix` fixed to its
 component (or `teams-<team>`), so an object keeps its URN when a release moves it to another wave or
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from kubeforge.k8s import KObj, api_group, labels_of, metadata_of, name_of, namespace_of
 from kubeforge.names import TEAM_LABEL, TEAMS_COMPONENT
 from kubeforge.render.pipeline import Render
-from stacks.generated import GeneratedKey, generated_secrets
+from stacks.generated import GeneratedKey, generated_secrets, stack_valued
 
 CLUSTER_BASE = ("cert-manager", "istio", "dex", "oauth2-proxy")
 FIELD_MANAGER = "kubeforge"
@@ -64,10 +65,12 @@ class Node:
     sources: list[int]  # indexes into the render's objects
     generated: dict[str, GeneratedKey] = field(default_factory=dict)  # non-empty: a typed Secret
     depends_on: list[str] = field(default_factory=list)
+    stack_values: dict[str, str] = field(default_factory=dict)  # key -> value id the stack fills (typed object)
 
     @property
     def is_secret(self) -> bool:
-        return bool(self.generated)
+        """A typed object of its own (a Secret fed by pulumi-random, or a ConfigMap/Secret the stack fills)."""
+        return bool(self.generated or self.stack_values)
 
 
 @dataclass
@@ -138,6 +141,7 @@ def plan_stack(render: Render, objects: list[KObj] | None = None) -> Plan:
     teams = {t.name for t in render.spec.teams}
     gates = {w.index: w.gates for w in render.waves.waves}
     secrets = generated_secrets(objects)
+    filled = stack_valued(objects)
 
     owners: dict[str, Owner] = {}
     team_of_obj: list[str | None] = []
@@ -162,10 +166,10 @@ def plan_stack(render: Render, objects: list[KObj] | None = None) -> Plan:
     for i, (obj, comp) in enumerate(zip(objects, render.component_of, strict=True)):
         wave, team = render.waves.wave_of[i], team_of_obj[i]
         owner = owner_for(comp, team)
-        if i in secrets:
+        if i in secrets or i in filled:
             nodes.append(
                 Node(
-                    name=f"secret-{namespace_of(obj)}-{name_of(obj)}",
+                    name=f"{str(obj.get('kind')).lower()}-{namespace_of(obj)}-{name_of(obj)}",
                     owner=owner,
                     component=comp,
                     wave=wave,
@@ -175,7 +179,8 @@ def plan_stack(render: Render, objects: list[KObj] | None = None) -> Plan:
                     skip_await=True,  # a Secret has nothing to await
                     objects=[applied(obj)],
                     sources=[i],
-                    generated=secrets[i],
+                    generated=secrets.get(i, {}),
+                    stack_values=filled.get(i, {}),
                 )
             )
             continue

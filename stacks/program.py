@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import yaml
 
+from kubeforge.errors import BadInput
 from kubeforge.k8s import KObj, namespace_of
 from kubeforge.paths import cache_dir
 from kubeforge.render.pipeline import Render, render_platform
@@ -20,6 +21,8 @@ from stacks.clusters import create_cluster, wanted
 from stacks.clusters.base import CloudCluster
 from stacks.components import PlatformResource, make_owner
 from stacks.config import StackConfig, kube_target, read_config
+from stacks.data import create_data
+from stacks.data.base import DataServices
 from stacks.generated import DEX_NAMESPACE, DEX_USER_PREFIX, GeneratedKey, PendingPasswordStore, is_login_password
 from stacks.plan import Node, Plan, plan_stack
 
@@ -40,6 +43,7 @@ class Deployed:
     passwords: dict[str, random.RandomPassword]
     exports: dict[str, Any]
     cluster: CloudCluster | None = None  # the cloud cluster this stack created (kubeforge:cluster)
+    data: DataServices | None = None  # its managed database and object store (spec data.*)
 
 
 def default_renderer(spec: PlatformSpec) -> Render:
@@ -84,17 +88,50 @@ def _password(
     return pulumi.Output.secret(pw.bcrypt_hash if gen.bcrypt else pw.result)
 
 
+def _filled(node: Node, values: dict[str, pulumi.Output[str]]) -> dict[str, pulumi.Output[str]]:
+    """The stack's values for the node's stack-filled keys (from stacks/data/)."""
+    missing = sorted(v for v in node.stack_values.values() if v not in values)
+    if missing:
+        raise BadInput(
+            f"{node.name} needs {', '.join(missing)}, which only a stack-created data service provides "
+            "(set kubeforge:cluster to the spec's cloud)",
+            field="kubeforge:cluster",
+        )
+    return {k: values[v] for k, v in sorted(node.stack_values.items())}
+
+
+def _config_map(
+    node: Node,
+    owner: PlatformResource,
+    provider: k8s.Provider,
+    deps: list[pulumi.Resource],
+    values: dict[str, pulumi.Output[str]],
+) -> k8s.core.v1.ConfigMap:
+    obj = node.objects[0]
+    data: dict[str, Any] = {k: v for k, v in (obj.get("data") or {}).items() if k not in node.stack_values}
+    data.update(_filled(node, values))
+    return k8s.core.v1.ConfigMap(
+        node.name,
+        metadata=obj["metadata"],
+        data=data,
+        opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=deps),
+    )
+
+
 def _secret(
     node: Node,
     owner: PlatformResource,
     provider: k8s.Provider,
     deps: list[pulumi.Resource],
     passwords: dict[str, random.RandomPassword],
+    values: dict[str, pulumi.Output[str]] | None = None,
 ) -> k8s.core.v1.Secret:
     obj = node.objects[0]
-    data = {k: v for k, v in (obj.get("data") or {}).items() if k not in node.generated}
-    string_data: dict[str, Any] = {k: v for k, v in (obj.get("stringData") or {}).items() if k not in node.generated}
+    own = set(node.generated) | set(node.stack_values)
+    data = {k: v for k, v in (obj.get("data") or {}).items() if k not in own}
+    string_data: dict[str, Any] = {k: v for k, v in (obj.get("stringData") or {}).items() if k not in own}
     string_data.update({k: _password(g, owner, passwords) for k, g in sorted(node.generated.items())})
+    string_data.update(_filled(node, values or {}))
     return k8s.core.v1.Secret(
         node.name,
         metadata=obj["metadata"],
@@ -130,10 +167,18 @@ def _group(
 def deploy(cfg: StackConfig, renderer: Renderer = default_renderer) -> Deployed:
     spec = load_spec(cfg.profile, extra=cfg.spec)
     cloud = wanted(cfg.cluster, spec)  # a mismatched kubeforge:cluster stops before the render
+    if cloud is None and (spec.data.database.managed or spec.data.artifacts.managed):
+        raise BadInput(
+            f"the spec's data services are managed ({spec.data.database.provider}, {spec.data.artifacts.provider}): "
+            f"the stack creates them with the cluster, set kubeforge:cluster {spec.cloud.provider}",
+            field="kubeforge:cluster",
+        )
     render = renderer(spec)
     objects = render.objects
     plan = plan_stack(render, objects)
     cluster = create_cluster(cloud, spec) if cloud else None
+    data = create_data(spec, cluster) if cluster is not None else None
+    values = data.values if data is not None else {}
     context, kubeconfig = kube_target(cfg, spec.cluster.context, spec.cluster.kubeconfig)
     if cluster is not None:
         provider, context = cluster.provider, None  # the cluster's own provider: applied after its node pools
@@ -151,8 +196,12 @@ def deploy(cfg: StackConfig, renderer: Renderer = default_renderer) -> Deployed:
     for node in plan.nodes:
         owner = owners[node.owner.key]
         deps = [resources[d] for d in node.depends_on]
-        if node.is_secret:
-            resources[node.name] = _secret(node, owner, provider, deps, passwords)
+        if node.stack_values and data is not None:
+            deps.append(data)  # the database exists (and has its host) before anything reads it
+        if node.is_secret and node.objects[0].get("kind") == "ConfigMap":
+            resources[node.name] = _config_map(node, owner, provider, deps, values)
+        elif node.is_secret:
+            resources[node.name] = _secret(node, owner, provider, deps, passwords, values)
         else:
             resources[node.name] = _group(node, owner, provider, deps)
 
@@ -180,6 +229,8 @@ def deploy(cfg: StackConfig, renderer: Renderer = default_renderer) -> Deployed:
     if cluster is not None:
         exports["cluster"] = cloud
         exports["kubeconfig"] = cluster.kubeconfig  # secret: `pulumi stack output kubeconfig --show-secrets`
+    if data is not None:
+        exports["data"] = data.exports
     if logins and spec.is_kind:
         first = next(iter(logins))
         exports["dexUser"] = first
@@ -187,7 +238,7 @@ def deploy(cfg: StackConfig, renderer: Renderer = default_renderer) -> Deployed:
         exports["dexPasswords"] = pulumi.Output.secret(logins)
     for key, value in exports.items():
         pulumi.export(key, value)
-    return Deployed(spec, render, objects, plan, provider, owners, resources, passwords, exports, cluster)
+    return Deployed(spec, render, objects, plan, provider, owners, resources, passwords, exports, cluster, data)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from kubeforge.findings import Finding
 from kubeforge.isolation.datapaths import artifact_problems, registry_problems, shared_store_paths
 from kubeforge.isolation.registry import REGISTRY_DB_PODS, SERVER_PODS, SERVER_PORT
 from kubeforge.k8s import KObj
+from kubeforge.managed.network import DATABASE_PORT, STORAGE_PORT, database_cidr
 from kubeforge.names import KUBE_DNS_PODS
 from kubeforge.netpol import Flow, FlowSide, Network, check_flows
 from kubeforge.security.allows import platform_allows
@@ -120,6 +121,9 @@ def required_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
         ]
         if team.egress.internet:
             flows.append(Flow(f"team-internet[{team.name}]", probe, FlowSide(ip=OUTSIDE), 443))
+        if spec.data.artifacts.managed and spec.enabled("pipelines"):
+            store = FlowSide(ip=_address(spec.data.artifacts.endpoint_cidrs[0]))
+            flows.append(Flow(f"team-artifact-store[{team.name}]", probe, store, STORAGE_PORT))
         flows += [f for a in per_team for f in _allow_flows(a, team, inv)]
     return flows
 
@@ -168,6 +172,9 @@ def forbidden_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
         ):
             if inv.pods(ns, pods):
                 flows.append(deny(f"team-to-{name}", FlowSide(ns, pods), port))
+        if spec.data.database.managed:
+            # The managed database takes only the platform's users: a team never reaches it.
+            flows.append(deny("team-to-database", FlowSide(ip=_address(database_cidr(spec))), DATABASE_PORT))
         # Never skipped: the metadata service is refused with or without internet or an allow-list.
         flows.append(deny("team-to-cloud-metadata", FlowSide(ip=METADATA), 80))
         if not team.egress.internet:

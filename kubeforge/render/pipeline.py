@@ -26,6 +26,7 @@ from kubeforge.render.steps import (
     dedupe,
     identity,
     isolation,
+    managed_data,
     order,
     plan_install_waves,
     survey,
@@ -75,6 +76,7 @@ STEPS: tuple[Step | ComponentStep, ...] = (
     ComponentStep("label with component and version", lambda o, c, s: add_labels(o, c.name, c.version)),
     Step("collapse objects two components render identically", dedupe),
     Step("configure identity (Dex, oauth2-proxy)", identity),
+    Step("use the managed database and object store (data.*: cloud only)", managed_data),
     Step("isolate teams (tenant roles, per-team store identities, database users)", isolation),
     Step("add kubeforge's own components", add_kubeforge_components),
     # Each team got its own model registry from the shared one's objects: the shared server goes.

@@ -19,6 +19,7 @@ from kubeforge.fetch import source_roots
 from kubeforge.identity import configure_identity
 from kubeforge.isolation import isolate
 from kubeforge.k8s import CLUSTER_SCOPED_KINDS, KObj, labels_of, metadata_of
+from kubeforge.managed import use_managed_data
 from kubeforge.names import KUBEFORGE_COMPONENT_LABEL
 from kubeforge.release.model import Lock
 from kubeforge.render.extensions import ADDITIONS
@@ -168,6 +169,15 @@ def identity(state: State) -> None:
     rewritten = configure_identity(state.spec, [r.obj for r in state.records], state.secrets)
     for r, obj in zip(state.records, rewritten, strict=True):
         r.obj = obj
+
+
+def managed_data(state: State) -> None:
+    """A managed database or object store replaces the in-cluster MySQL / SeaweedFS objects (kubeforge.managed).
+    It may add objects (bootstrap Jobs, their admin Secrets): each joins the component on its label."""
+    if not (state.spec.data.database.managed or state.spec.data.artifacts.managed):
+        return
+    objs = use_managed_data(state.spec, [r.obj for r in state.records])
+    state.records = [Record(obj, labels_of(obj)[KUBEFORGE_COMPONENT_LABEL]) for obj in objs]
 
 
 def isolation(state: State) -> None:

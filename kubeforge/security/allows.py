@@ -8,6 +8,9 @@ import re
 from collections.abc import Callable
 
 from kubeforge.errors import RenderFailed
+from kubeforge.managed.artifacts import PLATFORM_CLIENTS
+from kubeforge.managed.database import BOOTSTRAP_LABEL
+from kubeforge.managed.network import DATABASE_PORT, STORAGE_PORT, database_cidr
 from kubeforge.names import (
     INGRESS_GATEWAY_PODS,
     ISTIOD_PODS,
@@ -41,7 +44,7 @@ def component_flows(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> 
     """COMPONENT_FLOWS of enabled components, one Allow per Service port, to the pods behind it."""
     out = []
     for flow in COMPONENT_FLOWS:
-        if not spec.enabled(flow.component):
+        if not spec.enabled(flow.component) or (flow.in_cluster_store and spec.data.artifacts.managed):
             continue
         ns, name = flow.service
         ports = flow.ports or tuple(
@@ -198,6 +201,48 @@ def external(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> list[Al
     return out
 
 
+# Platform pods that talk to the managed database, by component (the bootstrap Jobs create each one's user).
+DATABASE_CLIENTS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("pipelines", "kfp-api", {"app": "ml-pipeline"}),
+    ("pipelines", "kfp-cache", {"app": "cache-server"}),
+    ("pipelines", "kfp-metadata", {"component": "metadata-grpc-server"}),
+    ("katib", "katib-db-manager", {"katib.kubeflow.org/component": "db-manager"}),
+    ("model-registry", "model-registry", {"component": "model-registry-server"}),
+    ("pipelines", "db-bootstrap-kfp", {**BOOTSTRAP_LABEL, "kubeforge.io/database-user": "kfp"}),
+    ("katib", "db-bootstrap-katib", {**BOOTSTRAP_LABEL, "kubeforge.io/database-user": "katib"}),
+    (
+        "model-registry",
+        "db-bootstrap-model-registry",
+        {**BOOTSTRAP_LABEL, "kubeforge.io/database-user": "model-registry"},
+    ),
+)
+STORAGE_CLIENTS = tuple(("pipelines", sa, {"app": sa}) for sa in PLATFORM_CLIENTS)
+
+
+def managed_data(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> list[Allow]:
+    """Egress to the managed database (its private range, 3306) and the object store's API (443)."""
+    out = []
+    if spec.data.database.managed:
+        db = Side(cidrs=(database_cidr(spec),))
+        for component, name, pods in DATABASE_CLIENTS:
+            if spec.enabled(component) and inv.pods("kubeflow", pods):
+                reason = "reads and writes its own database on the managed MySQL"
+                out.append(
+                    Allow(f"managed-database-{name}", component, reason, Side("kubeflow", pods), db, tcp(DATABASE_PORT))
+                )
+    if spec.data.artifacts.managed:
+        store = Side(cidrs=tuple(spec.data.artifacts.endpoint_cidrs))
+        for component, name, pods in STORAGE_CLIENTS:
+            if spec.enabled(component) and inv.pods("kubeflow", pods):
+                reason = "reads and writes pipeline artifacts on the cloud object store"
+                out.append(
+                    Allow(
+                        f"managed-artifacts-{name}", component, reason, Side("kubeflow", pods), store, tcp(STORAGE_PORT)
+                    )
+                )
+    return out
+
+
 # In this order: `problems` lists what is missing in the order a reader meets it.
 DERIVATIONS: tuple[Derivation, ...] = (
     component_flows,
@@ -209,6 +254,7 @@ DERIVATIONS: tuple[Derivation, ...] = (
     api_clients,
     gateways,
     external,
+    managed_data,
 )
 
 

@@ -54,6 +54,7 @@ class ServiceFlow:
     src: Side
     service: tuple[str, str]
     ports: tuple[int, ...] | None = None
+    in_cluster_store: bool = False  # only while SeaweedFS serves the artifacts (not data.artifacts managed)
 
 
 GATEWAY = Side("istio-system", INGRESS_GATEWAY_PODS)
@@ -124,6 +125,7 @@ COMPONENT_FLOWS: tuple[ServiceFlow, ...] = (
         TEAM_PODS,
         ("kubeflow", "seaweedfs"),
         (8333,),
+        in_cluster_store=True,
     ),
     ServiceFlow(
         "teams-katib-db",

@@ -403,6 +403,82 @@ class CloudSpec(Model):
         return [(f, what) for f, what in self.REQUIRED.get(self.provider, ()) if getattr(self, f) is None]
 
 
+# --- managed data services (KFP, Katib, Model Registry on a cloud database and object store) --------
+DatabaseProvider = Literal["in-cluster", "rds", "cloudsql", "azure-mysql"]
+ArtifactsProvider = Literal["in-cluster", "s3", "gcs", "blob"]
+# Which cloud each managed service runs on: the stack creates it next to that cloud's cluster.
+DATABASE_CLOUD: dict[str, str] = {"rds": "eks", "cloudsql": "gke", "azure-mysql": "aks"}
+ARTIFACTS_CLOUD: dict[str, str] = {"s3": "eks", "gcs": "gke", "blob": "aks"}
+# Why an object store is refused although its cloud matches: what upstream KFP 2.16 cannot do.
+ARTIFACTS_UNSUPPORTED: dict[str, str] = {
+    "gcs": (
+        "KFP's API server has no Google Cloud Storage driver with workload identity (upstream's object-store "
+        "guide: GCS with app credentials is not supported), and HMAC keys are static keys; keep in-cluster on gke"
+    ),
+    "blob": (
+        "KFP's launcher and API server have no Azure Blob driver (they take s3://, gs:// and minio:// roots) "
+        "and Blob has no S3 API; keep in-cluster on aks"
+    ),
+}
+
+
+class DatabaseSpec(Model):
+    """The MySQL that KFP, Katib and Model Registry use: in the cluster, or the cloud's managed one."""
+
+    provider: DatabaseProvider = Field(
+        default="in-cluster",
+        description="in-cluster (MySQL pods), rds (eks), cloudsql (gke) or azure-mysql (aks, flexible server).",
+    )
+    size: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="Instance class / tier / SKU; None: db.t4g.medium, db-custom-2-7680, Standard_B2ms.",
+    )
+    storage_gb: int = Field(default=50, ge=20, le=16384, description="Allocated storage, GiB.")
+    backup_days: int = Field(default=7, ge=1, le=35, description="Automated backup retention, days (always on).")
+    high_availability: bool = Field(default=False, description="A standby in a second zone (doubles the cost).")
+    deletion_protection: bool = Field(
+        default=True, description="The cloud refuses to delete the database (turn off, `pulumi up`, then destroy)."
+    )
+
+    @property
+    def managed(self) -> bool:
+        return self.provider != "in-cluster"
+
+
+class ArtifactsSpec(Model):
+    """KFP's artifact store: in-cluster SeaweedFS, or the cloud's object store through workload identity."""
+
+    provider: ArtifactsProvider = Field(
+        default="in-cluster", description="in-cluster (SeaweedFS) or s3 (eks); gcs and blob are refused (why: README)."
+    )
+    bucket: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        description="Bucket name (global across the cloud: choose your own); required when not in-cluster.",
+    )
+    endpoint_cidrs: list[EgressCidr] = Field(
+        default_factory=list,
+        description=(
+            "Address ranges of the object store's API that pipeline pods may reach on 443 (the S3 ranges of your "
+            "region, from ip-ranges.json); required when not in-cluster: teams get no wider internet egress."
+        ),
+    )
+
+    @property
+    def managed(self) -> bool:
+        return self.provider != "in-cluster"
+
+
+class DataSpec(Model):
+    """Where the platform keeps its data: defaults are in the cluster (MySQL pods, SeaweedFS)."""
+
+    database: DatabaseSpec = Field(
+        default_factory=DatabaseSpec, description="The MySQL of KFP, Katib and Model Registry."
+    )
+    artifacts: ArtifactsSpec = Field(default_factory=ArtifactsSpec, description="KFP's artifact store.")
+
+
 # --- the spec ---------------------------------------------------------------------------------------
 class PlatformSpec(Model):
     """The whole platform. Profiles (profiles/*.yaml) set it; overrides and stack config refine it."""
@@ -420,6 +496,7 @@ class PlatformSpec(Model):
     images: ImagesSpec = Field(default_factory=ImagesSpec, description="Image registry mirror.")
     ingress: IngressSpec = Field(default_factory=IngressSpec, description="Public host, port and TLS.")
     cloud: CloudSpec = Field(default_factory=CloudSpec, description="The EKS / GKE / AKS cluster the stack creates.")
+    data: DataSpec = Field(default_factory=DataSpec, description="Managed database and artifact store (cloud only).")
 
     @model_validator(mode="after")
     def _consistent(self) -> PlatformSpec:
@@ -444,6 +521,7 @@ class PlatformSpec(Model):
                     f"identity.groups.{i}.team: group {mapping.group!r} maps to unknown team {mapping.team!r}"
                 )
         self._cloud_consistent()
+        self._data_consistent()
         return self
 
     def _cloud_consistent(self) -> None:
@@ -456,6 +534,35 @@ class PlatformSpec(Model):
             )
         if cloud.endpoint.public and not cloud.endpoint.public_cidrs:
             raise ValueError("cloud.endpoint.public_cidrs: a public API endpoint needs the CIDRs allowed to reach it")
+
+    def _data_consistent(self) -> None:
+        cloud, db, art = self.cloud.provider, self.data.database, self.data.artifacts
+        if db.managed and DATABASE_CLOUD[db.provider] != cloud:
+            raise ValueError(
+                f"data.database.provider: {db.provider} runs next to a {DATABASE_CLOUD[db.provider]} cluster, "
+                f"but cloud.provider is {cloud!r}"
+            )
+        if art.managed and ARTIFACTS_CLOUD[art.provider] != cloud:
+            raise ValueError(
+                f"data.artifacts.provider: {art.provider} runs next to a {ARTIFACTS_CLOUD[art.provider]} cluster, "
+                f"but cloud.provider is {cloud!r}"
+            )
+        if art.provider in ARTIFACTS_UNSUPPORTED:
+            raise ValueError(
+                f"data.artifacts.provider: {art.provider} is not supported: {ARTIFACTS_UNSUPPORTED[art.provider]}"
+            )
+        if art.managed and art.bucket is None:
+            raise ValueError(f"data.artifacts.bucket: data.artifacts.provider {art.provider} needs a bucket name")
+        if art.managed and not art.endpoint_cidrs:
+            raise ValueError(
+                f"data.artifacts.endpoint_cidrs: data.artifacts.provider {art.provider} needs the object store's "
+                "address ranges (pipeline pods reach nothing else outside the cluster)"
+            )
+        if db.managed and ipaddress.ip_network(self.cloud.network_cidr).prefixlen > 17:
+            raise ValueError(
+                f"cloud.network_cidr: a managed database needs a /17 or larger network (its subnets are carved "
+                f"from it), got {self.cloud.network_cidr}"
+            )
 
     @property
     def is_cloud(self) -> bool:

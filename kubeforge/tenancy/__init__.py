@@ -6,7 +6,7 @@ from kubeforge.k8s import KObj
 from kubeforge.release.model import Lock
 from kubeforge.spec.model import PlatformSpec, Team
 from kubeforge.spec.teams import check_teams
-from kubeforge.tenancy.kfp import kfp_objects
+from kubeforge.tenancy.kfp import kfp_objects, kfp_rendered
 from kubeforge.tenancy.mesh import mesh_objects
 from kubeforge.tenancy.namespace import limit_range, namespace, profile, resource_quota, service_accounts
 from kubeforge.tenancy.network import network_policies
@@ -17,8 +17,9 @@ __all__ = ["kfp_store", "one_team", "team_objects"]
 
 
 def kfp_store(spec: PlatformSpec, lock: Lock, objects: list[KObj]) -> ObjectStore | None:
-    """KFP's object store as the render has it; None when this render has no KFP."""
-    rendered = "pipelines" in lock.components and spec.enabled("pipelines", core=lock.components["pipelines"].core)
+    """KFP's in-cluster object store as the render has it; None when this render has no KFP or its store is
+    a managed one (data.artifacts: the in-cluster store's objects are gone)."""
+    rendered = kfp_rendered(spec, lock) and not spec.data.artifacts.managed
     return object_store(lock.release, objects) if rendered else None
 
 
@@ -30,9 +31,9 @@ def one_team(spec: PlatformSpec, lock: Lock, team: Team, store: ObjectStore | No
         *role_bindings(spec, team),
         resource_quota(team),
         limit_range(team),
-        *network_policies(spec, team, store),
+        *network_policies(spec, team, kfp_rendered(spec, lock), store),
         *mesh_objects(spec, team),
-        *kfp_objects(lock, team, store),
+        *kfp_objects(spec, lock, team, store),
     ]
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 
 from kubeforge.k8s import KObj, meta, obj
+from kubeforge.managed.artifacts import team_launcher_data, team_repository
+from kubeforge.managed.network import storage_endpoint
 from kubeforge.names import GENERATED_SECRET_ANNOTATION, KFP_API_SA, KFP_UI_SA, TEAMS_COMPONENT
 from kubeforge.release.model import Lock
 from kubeforge.secrets import team_artifact_keys
-from kubeforge.spec.model import Team
+from kubeforge.spec.model import PlatformSpec, Team
 from kubeforge.tenancy.objectstore import ObjectStore
 
 ARTIFACT_PROXY = "ml-pipeline-ui-artifact"
@@ -105,13 +107,35 @@ def _credentials(store: ObjectStore, team: Team) -> KObj:
     return obj("v1", "Secret", md, type="Opaque", data=dict(store.key_data))
 
 
+def kfp_rendered(spec: PlatformSpec, lock: Lock) -> bool:
+    """Whether this render has KFP: the release has it and the spec leaves it on."""
+    return "pipelines" in lock.components and spec.enabled("pipelines", core=lock.components["pipelines"].core)
+
+
+def _metadata_config(team: Team) -> KObj:
+    grpc = {"METADATA_GRPC_SERVICE_HOST": "metadata-grpc-service.kubeflow", "METADATA_GRPC_SERVICE_PORT": "8080"}
+    return obj("v1", "ConfigMap", meta("metadata-grpc-configmap", team.name, TEAMS_COMPONENT), data=grpc)
+
+
+def _managed_config(spec: PlatformSpec, team: Team) -> list[KObj]:
+    """A managed object store: no key in the team's namespace; its pods' identity (the stack's per-team
+    role) opens its own prefixes only."""
+    ns = team.name
+    launcher_data = team_launcher_data(spec, ns, f"private-artifacts/{ns}/v2/artifacts")
+    launcher = obj("v1", "ConfigMap", meta("kfp-launcher", ns, TEAMS_COMPONENT), data=launcher_data)
+    repo_md = meta("artifact-repositories", ns, TEAMS_COMPONENT)
+    repo_md["annotations"] = {"workflows.argoproj.io/default-artifact-repository": "default-namespaced"}
+    text = team_repository(spec, f"private-artifacts/{ns}/{{{{workflow.name}}}}/{{{{pod.name}}}}")
+    argo = obj("v1", "ConfigMap", repo_md, data={"default-namespaced": text})
+    return [launcher, _metadata_config(team), argo]
+
+
 def config_objects(team: Team, store: ObjectStore) -> list[KObj]:
     ns = team.name
     secret = _credentials(store, team)
     root = f"minio://{store.bucket}/private-artifacts/{ns}/v2/artifacts"
     launcher = obj("v1", "ConfigMap", meta("kfp-launcher", ns, TEAMS_COMPONENT), data={"defaultPipelineRoot": root})
-    grpc = {"METADATA_GRPC_SERVICE_HOST": "metadata-grpc-service.kubeflow", "METADATA_GRPC_SERVICE_PORT": "8080"}
-    metadata = obj("v1", "ConfigMap", meta("metadata-grpc-configmap", ns, TEAMS_COMPONENT), data=grpc)
+    metadata = _metadata_config(team)
     repo = {
         "archiveLogs": True,
         "s3": {
@@ -129,19 +153,29 @@ def config_objects(team: Team, store: ObjectStore) -> list[KObj]:
     return [secret, launcher, metadata, argo]
 
 
-def kfp_objects(lock: Lock, team: Team, store: ObjectStore | None, *, visualization: bool = True) -> list[KObj]:
-    """KFP's per-team objects; none when the render has no KFP (`store` is None)."""
-    if store is None:
+def kfp_objects(
+    spec: PlatformSpec, lock: Lock, team: Team, store: ObjectStore | None, *, visualization: bool = True
+) -> list[KObj]:
+    """KFP's per-team objects; none when the render has no KFP. `store` is KFP's in-cluster object store,
+    None with a managed one (data.artifacts)."""
+    if not kfp_rendered(spec, lock):
         return []
     version = lock.components["pipelines"].version  # the frontend images are KFP's, at the locked version
-    env: list[dict[str, object]] = [
-        {"name": "MINIO_HOST", "value": store.service},
-        {"name": "MINIO_NAMESPACE", "value": store.namespace},
-        {"name": "MINIO_PORT", "value": str(store.port)},
-        _secret_env(store, "MINIO_ACCESS_KEY", store.access_key),
-        _secret_env(store, "MINIO_SECRET_KEY", store.secret_key),
-    ]
-    out = config_objects(team, store)
+    if store is None:
+        env: list[dict[str, object]] = [
+            {"name": "AWS_REGION", "value": str(spec.cloud.region)},
+            {"name": "AWS_S3_ENDPOINT", "value": storage_endpoint(spec)},
+        ]
+        out = _managed_config(spec, team)
+    else:
+        env = [
+            {"name": "MINIO_HOST", "value": store.service},
+            {"name": "MINIO_NAMESPACE", "value": store.namespace},
+            {"name": "MINIO_PORT", "value": str(store.port)},
+            _secret_env(store, "MINIO_ACCESS_KEY", store.access_key),
+            _secret_env(store, "MINIO_SECRET_KEY", store.secret_key),
+        ]
+        out = config_objects(team, store)
     out += [
         _deployment(team, ARTIFACT_PROXY, f"ghcr.io/kubeflow/kfp-frontend:{version}", ARTIFACT_PROXY_PORT, env),
         _service(team, ARTIFACT_PROXY, 80, ARTIFACT_PROXY_PORT),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kubeforge.k8s import KObj, meta, obj
+from kubeforge.managed.network import STORAGE_PORT
 from kubeforge.names import (
     INGRESS_GATEWAY_PODS,
     ISTIOD_PODS,
@@ -41,17 +42,18 @@ def _tcp(*ports: int) -> list[dict[str, object]]:
 
 
 def platform_services(
-    spec: PlatformSpec, store: ObjectStore | None
+    spec: PlatformSpec, pipelines: bool, store: ObjectStore | None
 ) -> list[tuple[str, dict[str, str], tuple[int, ...]]]:
     """(component, pod labels in `kubeflow`, container ports) team pods may call, per rendered component.
-    KFP's (`store` is None without it): its API, its metadata service and the S3 port of its object store."""
+    KFP's (`pipelines`): its API, its metadata service and the S3 port of its in-cluster object store."""
     out: list[tuple[str, dict[str, str], tuple[int, ...]]] = []
-    if store is not None:
+    if pipelines:
         out += [
             ("pipelines", {"app": "ml-pipeline"}, (8887, 8888)),
             ("pipelines", {"component": "metadata-grpc-server"}, (8080,)),
-            ("pipelines", _store_pods(store), (store.pod_port,)),
         ]
+        if store is not None:  # else a managed store, reached by address (below)
+            out.append(("pipelines", _store_pods(store), (store.pod_port,)))
     # Not the model registry: each team has its own, in its namespace.
     if spec.enabled("katib"):
         out.append(("katib", {"katib.kubeflow.org/component": "db-manager"}, (6789,)))
@@ -81,7 +83,7 @@ def egress_rules(team: Team) -> list[dict[str, object]]:
     return rules
 
 
-def network_policies(spec: PlatformSpec, team: Team, store: ObjectStore | None) -> list[KObj]:
+def network_policies(spec: PlatformSpec, team: Team, pipelines: bool, store: ObjectStore | None) -> list[KObj]:
     dns = {"to": [ns_peer("kube-system", KUBE_DNS_PODS)], "ports": [{"protocol": "UDP", "port": 53}, *_tcp(53)]}
     kubeflow_callers = {
         "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: "kubeflow"}},
@@ -93,8 +95,12 @@ def network_policies(spec: PlatformSpec, team: Team, store: ObjectStore | None) 
         for app, ports in KNATIVE_INTO_TEAMS.items()
     ]
     services = [
-        {"to": [ns_peer("kubeflow", pods)], "ports": _tcp(*ports)} for _, pods, ports in platform_services(spec, store)
+        {"to": [ns_peer("kubeflow", pods)], "ports": _tcp(*ports)} for _, pods, ports in platform_services(spec, pipelines, store)
     ]
+    if pipelines and store is None:
+        # The object store's API, by address: pipeline steps and the artifact proxy, on 443 only.
+        storage: list[dict[str, object]] = [{"ipBlock": {"cidr": c}} for c in spec.data.artifacts.endpoint_cidrs]
+        services.append({"to": storage, "ports": _tcp(STORAGE_PORT)})
     # Calls to cluster-local inference services go through the cluster-local gateway.
     local_gateway = (
         [{"to": [ns_peer("istio-system", LOCAL_GATEWAY_PODS)], "ports": _tcp(8080, 8081, 8444)}]

@@ -98,7 +98,7 @@ class AksCluster(CloudCluster):
         identity = azure.managedidentity.UserAssignedIdentity(
             f"{base}-control-plane", resource_group_name=self.group.name, location=self.location, opts=self.child()
         )
-        vault = azure.keyvault.Vault(
+        self.vault = vault = azure.keyvault.Vault(
             f"{base}-kms",
             resource_group_name=self.group.name,
             location=self.location,
