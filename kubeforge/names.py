@@ -9,6 +9,7 @@ PLATFORM_NAMESPACES = (
     "knative-serving",
     "kubeflow",
     "kubeflow-system",
+    "monitoring",
     "oauth2-proxy",
 )
 # Namespaces Kubernetes itself owns; a team there would share them with the control plane.
@@ -36,6 +37,8 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 GENERATED_SECRET_ANNOTATION = "kubeforge.io/generated-secret"
 # A Secret the apply stage fills (each team's artifact-store credentials), and with what.
 FILL_ANNOTATION = "kubeforge.io/fill"
+# A Secret holding configuration only (its credentials are files from other Secrets), and why: KF008 admits it.
+CONFIG_ONLY_ANNOTATION = "kubeforge.io/config-only"
 # Why an object (a PERMISSIVE exception) exists.
 REASON_ANNOTATION = "kubeforge.io/reason"
 # A team Namespace's address allow-list, read by the admission baseline (no team role writes Namespaces).

@@ -16,7 +16,7 @@ import yaml
 
 from kubeforge.findings import Finding, Severity
 from kubeforge.k8s import KObj, annotations_of, ident, labels_of, name_of, namespace_of, pod_spec
-from kubeforge.names import GENERATED_SECRET_ANNOTATION, TEAM_LABEL
+from kubeforge.names import CONFIG_ONLY_ANNOTATION, GENERATED_SECRET_ANNOTATION, TEAM_LABEL
 from kubeforge.policy.isolation_rules import (
     open_policies,
     shared_credentials,
@@ -57,6 +57,7 @@ ALLOWED_PRIVILEGED = (
         "gpu-operator", "nvidia-device-plugin-daemonset", "exposes /dev/nvidia* and registers GPUs with the kubelet"
     ),
     Allowed("gpu-operator", "nvidia-dcgm-exporter", "reads GPU telemetry from the driver on the host"),
+    Allowed("monitoring", "node-exporter", "reads the node's /proc, /sys and root file system on its network"),
 )
 
 
@@ -203,7 +204,8 @@ def plaintext_secrets(objects: list[KObj], ctx: PolicyContext) -> Iterable[tuple
     if ctx.kind:
         return
     for obj in objects:
-        if obj.get("kind") != "Secret" or annotations_of(obj).get(GENERATED_SECRET_ANNOTATION):
+        ann = annotations_of(obj)
+        if obj.get("kind") != "Secret" or ann.get(GENERATED_SECRET_ANNOTATION) or ann.get(CONFIG_ONLY_ANNOTATION):
             continue
         if obj.get("data") or obj.get("stringData"):
             yield obj, "literal secret values in the render (generate them per install or reference an external store)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kubeforge.kind import kind_ingress_patch
+from kubeforge.monitoring import configure_monitoring
 from kubeforge.paths import cache_dir
 from kubeforge.release.model import Lock
 from kubeforge.release.store import load_lock
@@ -47,6 +48,11 @@ STEPS: tuple[Step | ComponentStep, ...] = (
     Step("build upstream components with kustomize", build_upstream),
     Step("survey cluster-scoped kinds and bound service accounts", survey),
     ComponentStep("place in the component's namespace", lambda o, c, s: place(o, c.namespace, s.cluster_scoped)),
+    ComponentStep(
+        "configure monitoring (sizing, Grafana sign-on, receivers)",
+        lambda o, c, s: configure_monitoring(o, s.spec),
+        component="monitoring",
+    ),
     ComponentStep("size requests, limits and replicas", lambda o, c, s: apply_sizing(o, c.sizing)),
     ComponentStep(
         "size the sidecar injector's defaults", lambda o, c, s: size_injector_defaults(o, c.sizing), component="istio"
