@@ -5,6 +5,7 @@ from __future__ import annotations
 PLATFORM_NAMESPACES = (
     "auth",
     "cert-manager",
+    "gpu-operator",
     "istio-system",
     "knative-serving",
     "kubeflow",

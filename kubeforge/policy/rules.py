@@ -56,7 +56,8 @@ ALLOWED_PRIVILEGED = (
     Allowed(
         "gpu-operator", "nvidia-device-plugin-daemonset", "exposes /dev/nvidia* and registers GPUs with the kubelet"
     ),
-    Allowed("gpu-operator", "nvidia-dcgm-exporter", "reads GPU telemetry from the driver on the host"),
+    Allowed("gpu-operator", "gpu-feature-discovery", "reads the GPUs' PCI and MIG state and writes node features"),
+    Allowed("gpu-operator", "dcgm-exporter", "reads GPU telemetry and the kubelet's pod-resources socket on the host"),
     Allowed("monitoring", "node-exporter", "reads the node's /proc, /sys and root file system on its network"),
 )
 

@@ -65,6 +65,7 @@ def generate(definition: ReleaseDefinition, definition_text: bytes, roots: dict[
             core=comp.core,
             example=comp.example,
             kubernetes=comp.kubernetes,
+            gpu=comp.gpu,
             inputs=tree_sha256(digests),
             files=[f"{s}:{p}" for s, p in ordered],
         )

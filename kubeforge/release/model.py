@@ -78,6 +78,7 @@ class Component(Strict):
     kubernetes: ComponentKubernetes | None = Field(
         default=None, description="Kubernetes versions the component supports, where narrower than the release's."
     )
+    gpu: bool = Field(default=False, description="Installed only when the spec's gpu.enabled (GPU nodes only).")
 
 
 class ComponentKubernetes(Strict):
@@ -149,6 +150,7 @@ class LockedComponent(Strict):
     core: bool
     example: bool
     kubernetes: ComponentKubernetes | None = None
+    gpu: bool = False
     inputs: SHA256 = Field(description="sha256 over the digests of every file this component's builds read.")
     files: list[str] = Field(description="source:path of every file the builds read.")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kubeforge.gpu import dcgm_exporter, device_plugin
 from kubeforge.kind import kind_ingress_patch
 from kubeforge.monitoring import configure_monitoring
 from kubeforge.paths import cache_dir
@@ -53,6 +54,12 @@ STEPS: tuple[Step | ComponentStep, ...] = (
         lambda o, c, s: configure_monitoring(o, s.spec),
         component="monitoring",
     ),
+    ComponentStep(
+        "GPU nodes, runtime and sharing for the device plugin",
+        lambda o, c, s: device_plugin(o, s.spec),
+        component="nvidia-device-plugin",
+    ),
+    ComponentStep("GPU nodes for dcgm-exporter", lambda o, c, s: dcgm_exporter(o, s.spec), component="dcgm-exporter"),
     ComponentStep("size requests, limits and replicas", lambda o, c, s: apply_sizing(o, c.sizing)),
     ComponentStep(
         "size the sidecar injector's defaults", lambda o, c, s: size_injector_defaults(o, c.sizing), component="istio"
