@@ -10,12 +10,13 @@ from __future__ import annotations
 from kubeforge.k8s import KObj, name_of
 from kubeforge.monitoring.alertmanager import alertmanager_config, token_secrets
 from kubeforge.monitoring.grafana import admin_secret, configure_grafana, virtual_service
+from kubeforge.monitoring.monitors import component_monitors
 from kubeforge.monitoring.names import ALERTMANAGER_CONFIG_KEY, ALERTMANAGER_CONFIG_SECRET, NAMESPACE
 from kubeforge.monitoring.operated import size_operated
 from kubeforge.names import CONFIG_ONLY_ANNOTATION
 from kubeforge.spec.model import PlatformSpec
 
-__all__ = ["NAMESPACE", "configure_monitoring"]
+__all__ = ["NAMESPACE", "component_monitors", "configure_monitoring"]
 
 # Secrets that hold configuration only (every credential in them is a file mounted from another Secret).
 CONFIG_ONLY = {

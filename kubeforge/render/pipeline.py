@@ -26,6 +26,7 @@ from kubeforge.render.steps import (
     dedupe,
     identity,
     isolation,
+    monitor_components,
     order,
     plan_install_waves,
     survey,
@@ -86,6 +87,8 @@ STEPS: tuple[Step | ComponentStep, ...] = (
     Step("collapse objects two components render identically", dedupe),
     Step("configure identity (Dex, oauth2-proxy)", identity),
     Step("isolate teams (tenant roles, per-team store identities, database users)", isolation),
+    # Before the security layer: it derives Prometheus's allows from these monitors too.
+    Step("monitor the platform's components", monitor_components),
     Step("add kubeforge's own components", add_kubeforge_components),
     # Our own workloads (per-team KFP servers) get the same sizing, hardening and mirror rewrite.
     ComponentStep("size", lambda o, c, s: apply_sizing(o, c.sizing), of="kubeforge"),

@@ -10,9 +10,11 @@ from typing import Any
 
 from kubeforge.k8s import KObj, labels_of, name_of, namespace_of
 from kubeforge.names import KUBE_DNS_PODS
+from kubeforge.security.declared import EVERY_TEAM
 from kubeforge.security.inventory import Inventory
 
 MONITOR_KINDS = ("ServiceMonitor", "PodMonitor")
+USER_WORKLOADS_LABEL = "kubeforge.io/scrapes"  # `user-workloads`: a monitor of pods users create (team namespaces)
 NODES = "*nodes*"  # a target namespace meaning the nodes' own addresses
 API_SERVER = "*apiserver*"  # a target namespace meaning the API server's addresses
 
@@ -138,11 +140,18 @@ def _pod_targets(monitor: KObj, inv: Inventory, where: str, problems: list[str])
         for w in inv.workloads[ns]
         if _matches(selector, w.labels)
     ]
+    if labels_of(monitor).get(USER_WORKLOADS_LABEL) == "user-workloads":
+        # Pods users create (InferenceServices): every team namespace, on the monitor's port numbers.
+        ports = [int(e["portNumber"]) for e in spec.get("podMetricsEndpoints") or [] if "portNumber" in e]
+        return [Target(where, EVERY_TEAM, None, p) for p in ports]
     if not pods:
         problems.append(f"{where} selects no rendered pod")
         return []
     out = []
     for endpoint in spec.get("podMetricsEndpoints") or []:
+        if "port" not in endpoint and "portNumber" in endpoint:
+            out += [Target(where, w.namespace, w.labels, int(endpoint["portNumber"])) for w in pods]
+            continue
         port_name = str(endpoint.get("port"))
         with_port = [w for w in pods if port_name in w.ports]
         if not with_port:
@@ -170,4 +179,12 @@ def scrape_targets(inv: Inventory) -> tuple[list[Target], list[str]]:
     return list(unique.values()), problems
 
 
-__all__ = ["API_SERVER", "CLUSTER_SERVICES", "MONITOR_KINDS", "NODES", "Target", "scrape_targets"]
+__all__ = [
+    "API_SERVER",
+    "CLUSTER_SERVICES",
+    "MONITOR_KINDS",
+    "NODES",
+    "USER_WORKLOADS_LABEL",
+    "Target",
+    "scrape_targets",
+]
