@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from kubeforge.k8s import KObj, name_of
 from kubeforge.monitoring.alertmanager import alertmanager_config, token_secrets
+from kubeforge.monitoring.alerts import prometheus_rule
+from kubeforge.monitoring.dashboards import dashboard_config_maps, mount_dashboards
 from kubeforge.monitoring.grafana import admin_secret, configure_grafana, virtual_service
 from kubeforge.monitoring.monitors import component_monitors
 from kubeforge.monitoring.names import ALERTMANAGER_CONFIG_KEY, ALERTMANAGER_CONFIG_SECRET, NAMESPACE
@@ -42,4 +44,8 @@ def configure_monitoring(objects: list[KObj], spec: PlatformSpec) -> list[KObj]:
             o["metadata"].setdefault("annotations", {})[CONFIG_ONLY_ANNOTATION] = CONFIG_ONLY[name]
     size_operated(objects, spec, secrets)
     configure_grafana(objects, spec)
-    return [*objects, admin_secret(), virtual_service(spec), *token_secrets(spec.monitoring)]
+    for o in objects:
+        if o.get("kind") == "Deployment" and name_of(o) == "grafana":
+            mount_dashboards(o)
+    extra = [admin_secret(), virtual_service(spec), *token_secrets(spec.monitoring)]
+    return [*objects, *extra, prometheus_rule(spec), *dashboard_config_maps()]

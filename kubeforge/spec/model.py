@@ -413,6 +413,9 @@ class MonitoringSpec(Model):
     receivers: list[Receiver] = Field(
         default_factory=list, description="Where Alertmanager sends alerts; none: nowhere."
     )
+    inference_error_rate: float = Field(
+        default=0.05, gt=0, le=1, description="Fraction of 5xx answers above which an InferenceService alerts."
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> MonitoringSpec:
