@@ -5,10 +5,12 @@ from __future__ import annotations
 PLATFORM_NAMESPACES = (
     "auth",
     "cert-manager",
+    "gpu-operator",
     "istio-system",
     "knative-serving",
     "kubeflow",
     "kubeflow-system",
+    "monitoring",
     "oauth2-proxy",
 )
 # Namespaces Kubernetes itself owns; a team there would share them with the control plane.
@@ -40,6 +42,8 @@ STACK_VALUE_ANNOTATION = "kubeforge.io/stack-value"
 STACK_VALUE_PLACEHOLDER = "kubeforge-stack-fills:"
 # A Secret the apply stage fills (each team's artifact-store credentials), and with what.
 FILL_ANNOTATION = "kubeforge.io/fill"
+# A Secret holding configuration only (its credentials are files from other Secrets), and why: KF008 admits it.
+CONFIG_ONLY_ANNOTATION = "kubeforge.io/config-only"
 # Why an object (a PERMISSIVE exception) exists.
 REASON_ANNOTATION = "kubeforge.io/reason"
 # A team Namespace's address allow-list, read by the admission baseline (no team role writes Namespaces).

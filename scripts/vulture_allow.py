@@ -8,6 +8,8 @@ model_config
 _._names_are_dns  # kubeforge/release/model.py
 _._issuer_named  # kubeforge/spec/model.py
 _._consistent  # kubeforge/spec/model.py
+_._one_url  # kubeforge/spec/model.py (webhook receiver)
+_._unique  # kubeforge/spec/model.py (monitoring receivers)
 # Fields of the data formats: release definitions, locks and the spec (read from YAML/JSON, written to JSON)
 newName
 newTag

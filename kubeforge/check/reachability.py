@@ -23,6 +23,7 @@ from kubeforge.security.allows import platform_allows
 from kubeforge.security.apiserver import api_server_cidrs
 from kubeforge.security.declared import ANYWHERE, EVERY_TEAM, Allow, Side
 from kubeforge.security.inventory import Inventory
+from kubeforge.security.operated import operated_workloads
 from kubeforge.security.permissive import uncovered_webhooks
 from kubeforge.spec.model import PlatformSpec, Team
 from kubeforge.tenancy.kfp import ARTIFACT_PROXY, ARTIFACT_PROXY_PORT
@@ -161,6 +162,15 @@ def forbidden_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
             if inv.pods("kubeflow", pods):
                 flows.append(deny(f"team-to-{name}:{port}", FlowSide("kubeflow", pods), port))
         flows.append(deny("team-to-dns-metrics", FlowSide("kube-system", KUBE_DNS_PODS), 9153))
+        # Monitoring: Grafana only through the gateway (its auth proxy trusts the gateway's headers);
+        # Prometheus and Alertmanager never (their APIs have no per-team access control).
+        for name, pods, port in (
+            ("grafana", {"app.kubernetes.io/name": "grafana"}, 3000),
+            ("prometheus", {"app.kubernetes.io/name": "prometheus"}, 9090),
+            ("alertmanager", {"app.kubernetes.io/name": "alertmanager"}, 9093),
+        ):
+            if inv.pods("monitoring", pods):
+                flows.append(deny(f"team-to-{name}:{port}", FlowSide("monitoring", pods), port))
         # The shared stores' databases and ML Metadata's grpc-web proxy: teams reach only the declared
         # port of each shared store (datapaths.SHARED_STORES), never the data behind it.
         for name, ns, pods, port in (
@@ -232,7 +242,8 @@ def _findings(spec: PlatformSpec, objects: list[KObj]) -> list[Finding]:
         Finding(RULE_FORBIDDEN, "error", f"/Namespace//{name.rsplit('[', 1)[-1].rstrip(']')}", f"{name}: {msg}")
         for name, msg in [*artifact_problems(objects, teams), *registry_problems(objects, teams)]
     ]
-    network = Network.from_objects([*objects, *synthetic_objects(spec)])
+    # The pods the Prometheus Operator will create from its custom resources join as their StatefulSets.
+    network = Network.from_objects([*objects, *synthetic_objects(spec), *operated_workloads(objects)])
     for rule, flows in (
         (RULE_REQUIRED, required_flows(spec, objects)),
         (RULE_FORBIDDEN, forbidden_flows(spec, objects)),

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-# Namespace and DaemonSet name are on kubeforge.policy.rules.ALLOWED_PRIVILEGED: keep them in step.
+# Namespace and DaemonSet names are on kubeforge.policy.rules.ALLOWED_PRIVILEGED: keep them in step.
 NAMESPACE = "gpu-operator"
 DAEMONSET = "nvidia-device-plugin-daemonset"
 SERVICE_ACCOUNT = "nvidia-device-plugin"
 CONFIG_MAP = "nvidia-device-plugin-config"
-DEFAULT_DENY = "default-deny"
-CONTAINER = "nvidia-device-plugin-ctr"
 APP = "nvidia-device-plugin"
 
-# The plugin image, pinned to a release tag (the mirror rewrite may move the registry, never the tag).
-# v0.17.x is the device plugin line of GPU Operator 25.3.x, whose release notes add the 580 driver
-# branch (25.3.2: plugin v0.17.3 with driver 580.65.06); v0.17.4 is the line's last patch.
-IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
+# Upstream's names (k8s-device-plugin v0.20.0 deployments/static, dcgm-exporter 4.5.3-4.8.2); the
+# image tags are upstream's, pinned by the lock (the mirror rewrite may move the registry, never the tag).
+FEATURE_DISCOVERY = "gpu-feature-discovery"
+DCGM_EXPORTER = "dcgm-exporter"
+IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.20.0"
 
 # The node label the nvidia_driver role derives from a host's facts (library/nvidia_gpu_facts.py,
 # node_labels) and kubernetes_node/kubeadm_* put on every node with an NVIDIA GPU.

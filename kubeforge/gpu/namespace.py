@@ -1,9 +1,9 @@
-"""The gpu-operator Namespace, its default-deny NetworkPolicy and the device plugin's ServiceAccount."""
+"""The gpu-operator Namespace (its default-deny comes from the security layer) and the GPU pods' ServiceAccount."""
 
 from __future__ import annotations
 
 from kubeforge.gpu.meta import meta, obj
-from kubeforge.gpu.names import DEFAULT_DENY, NAMESPACE, SERVICE_ACCOUNT
+from kubeforge.gpu.names import NAMESPACE, SERVICE_ACCOUNT
 from kubeforge.k8s import KObj
 from kubeforge.spec.model import PlatformSpec
 
@@ -23,17 +23,6 @@ def namespace(spec: PlatformSpec) -> KObj:
         "pod-security.kubernetes.io/audit-version": version,
     }
     return obj("v1", "Namespace", meta(NAMESPACE, None, labels))
-
-
-def default_deny() -> KObj:
-    # No allow rules at all: the device plugin talks to the kubelet over a unix socket on the host
-    # (/var/lib/kubelet/device-plugins), never over the pod network, and needs no DNS or API server.
-    return obj(
-        "networking.k8s.io/v1",
-        "NetworkPolicy",
-        meta(DEFAULT_DENY, NAMESPACE),
-        spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-    )
 
 
 def service_account() -> KObj:

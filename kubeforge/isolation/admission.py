@@ -17,7 +17,8 @@ ADMISSION = "admissionregistration.k8s.io/v1"
 NETWORK_POLICY = "kubeforge-team-network-baseline"
 ROLE_BINDING_POLICY = "kubeforge-team-role-bindings"
 EGRESS_NAMESPACES = ("istio-system", "kube-system", "kubeflow")
-INGRESS_NAMESPACES = ("istio-system", "knative-serving", "kubeflow")
+# monitoring: Prometheus scrapes the sidecars' merged metrics port (15020) in team namespaces.
+INGRESS_NAMESPACES = ("istio-system", "knative-serving", "kubeflow", "monitoring")
 TEAM_ROLES = ("kubeflow-admin", "kubeflow-edit", "kubeflow-view")
 
 

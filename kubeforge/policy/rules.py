@@ -16,7 +16,7 @@ import yaml
 
 from kubeforge.findings import Finding, Severity
 from kubeforge.k8s import KObj, annotations_of, ident, labels_of, name_of, namespace_of, pod_spec
-from kubeforge.names import GENERATED_SECRET_ANNOTATION, STACK_VALUE_ANNOTATION, TEAM_LABEL
+from kubeforge.names import CONFIG_ONLY_ANNOTATION, GENERATED_SECRET_ANNOTATION, STACK_VALUE_ANNOTATION, TEAM_LABEL
 from kubeforge.policy.isolation_rules import (
     open_policies,
     shared_credentials,
@@ -56,7 +56,9 @@ ALLOWED_PRIVILEGED = (
     Allowed(
         "gpu-operator", "nvidia-device-plugin-daemonset", "exposes /dev/nvidia* and registers GPUs with the kubelet"
     ),
-    Allowed("gpu-operator", "nvidia-dcgm-exporter", "reads GPU telemetry from the driver on the host"),
+    Allowed("gpu-operator", "gpu-feature-discovery", "reads the GPUs' PCI and MIG state and writes node features"),
+    Allowed("gpu-operator", "dcgm-exporter", "reads GPU telemetry and the kubelet's pod-resources socket on the host"),
+    Allowed("monitoring", "node-exporter", "reads the node's /proc, /sys and root file system on its network"),
 )
 
 
@@ -204,8 +206,9 @@ def plaintext_secrets(objects: list[KObj], ctx: PolicyContext) -> Iterable[tuple
         return
     for obj in objects:
         ann = annotations_of(obj)
-        # A Secret with generated or stack-filled keys keeps only names (a user) as literals.
-        if obj.get("kind") != "Secret" or ann.get(GENERATED_SECRET_ANNOTATION) or ann.get(STACK_VALUE_ANNOTATION):
+        # A Secret with generated, stack-filled or config-only keys keeps only names (a user) as literals.
+        skip = (GENERATED_SECRET_ANNOTATION, STACK_VALUE_ANNOTATION, CONFIG_ONLY_ANNOTATION)
+        if obj.get("kind") != "Secret" or any(ann.get(a) for a in skip):
             continue
         if obj.get("data") or obj.get("stringData"):
             yield obj, "literal secret values in the render (generate them per install or reference an external store)"

@@ -62,7 +62,7 @@ def _derived(lock: Lock, definition: ReleaseDefinition) -> list[tuple[str, Any, 
         locked = lock.components.get(name)
         if locked is None:
             continue
-        for field in ("version", "source", "paths", "namespaces", "depends", "core", "example"):
+        for field in ("version", "source", "paths", "namespaces", "depends", "core", "example", "kubernetes", "gpu"):
             out.append((f"components.{name}.{field}", getattr(comp, field), getattr(locked, field)))
     for key, src in lock.sources.items():
         pinned = definition.sources.get(key)

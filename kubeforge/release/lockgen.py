@@ -64,6 +64,8 @@ def generate(definition: ReleaseDefinition, definition_text: bytes, roots: dict[
             depends=comp.depends,
             core=comp.core,
             example=comp.example,
+            kubernetes=comp.kubernetes,
+            gpu=comp.gpu,
             inputs=tree_sha256(digests),
             files=[f"{s}:{p}" for s, p in ordered],
         )

@@ -75,6 +75,22 @@ class Component(Strict):
     depends: list[str] = Field(default_factory=list, description="Components that must be installed first.")
     core: bool = Field(default=False, description="Core components cannot be disabled.")
     example: bool = Field(default=True, description="Part of upstream example/ (model-registry is not).")
+    kubernetes: ComponentKubernetes | None = Field(
+        default=None, description="Kubernetes versions the component supports, where narrower than the release's."
+    )
+    gpu: bool = Field(default=False, description="Installed only when the spec's gpu.enabled (GPU nodes only).")
+
+
+class ComponentKubernetes(Strict):
+    """A component's own supported Kubernetes minors (kube-prometheus v0.18.0: 1.33 to 1.36)."""
+
+    min: K8S_MINOR
+    max: K8S_MINOR
+
+    def contains(self, version: str) -> bool:
+        minor, low, high = _minor(version), _minor(self.min), _minor(self.max)
+        assert low is not None and high is not None
+        return minor is not None and low <= minor <= high
 
 
 class KubernetesRange(Strict):
@@ -133,6 +149,8 @@ class LockedComponent(Strict):
     depends: list[str]
     core: bool
     example: bool
+    kubernetes: ComponentKubernetes | None = None
+    gpu: bool = False
     inputs: SHA256 = Field(description="sha256 over the digests of every file this component's builds read.")
     files: list[str] = Field(description="source:path of every file the builds read.")
 

@@ -36,7 +36,11 @@ class Walker:
 
     def walk(self, source: str, path: str) -> set[FileRef]:
         """Walk the kustomization at source:path; return every file it reads (cumulative)."""
-        self._walk_dir(source, _norm(path), via=f"{source}:{path}")
+        ref = (source, _norm(path))
+        if ref[1].endswith((".yaml", ".yml")) and self._abs(ref).is_file():
+            self._record_file(ref, f"{source}:{path}", "paths")  # a plain manifest, built as it is
+        else:
+            self._walk_dir(*ref, via=f"{source}:{path}")
         return self.files
 
     # --- helpers -------------------------------------------------------------------------------

@@ -1,11 +1,10 @@
-"""Where kubeforge's own objects join the render: identity rewrites, platform security, teams, GPU."""
+"""Where kubeforge's own objects join the render: platform security and teams."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kubeforge.gpu import gpu_objects
 from kubeforge.identity import FileSecretStore
 from kubeforge.isolation import baseline_objects
 from kubeforge.isolation.registry import team_registries, without_shared_registry
@@ -43,7 +42,6 @@ ADDITIONS = (
             *team_registries(spec, objects),
         ],
     ),
-    Addition("gpu", "kubeforge", lambda spec, _lock, objects: gpu_objects(spec, objects)),
 )
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from kubeforge.k8s import KObj, labels_of, name_of, namespace_of, pod_spec, pod_template_labels, pod_template_metadata
 from kubeforge.render.transforms.sizing import SIDECAR_ANNOTATIONS, container_requests
+from kubeforge.security.operated import operated_workloads
 from kubeforge.spec.quantity import parse_quantity
 
 # Istio's own defaults, used when the render carries no sidecar injector values.
@@ -56,7 +57,8 @@ def footprint(objects: list[KObj]) -> Footprint:
     ns_labels = {name_of(o): labels_of(o) for o in objects if o.get("kind") == "Namespace"}
     default_cpu, default_mem = _injector_default(objects)
     total = Footprint()
-    for obj in objects:
+    # Prometheus and Alertmanager pods exist only as custom resources in the render: counted as the operator runs them.
+    for obj in [*objects, *operated_workloads(objects)]:
         kind = obj.get("kind")
         spec = pod_spec(obj)
         if spec is None or kind in ("Job", "CronJob", "Pod"):

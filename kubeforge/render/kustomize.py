@@ -76,6 +76,11 @@ def run_builds(
 
 def _build(build: Build, ws: Path, kustomize: Kustomize) -> list[KObj]:
     target = ws / build.source / build.path
+    if target.is_file():  # a plain manifest (a release's static deployment files): its objects as they are
+        try:
+            return load_stream(target.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise RenderFailed(f"component {build.component}: {build.source}:{build.path}: {exc}") from exc
     proc = subprocess.run(kustomize.build_args(str(target)), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         message = _clean_message(proc.stderr, ws)

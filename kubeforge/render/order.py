@@ -62,7 +62,9 @@ def for_release(spec: PlatformSpec, lock: Lock) -> tuple[PlatformSpec, list[str]
 
 def enabled_components(spec: PlatformSpec, lock: Lock) -> list[str]:
     """Enabled components, dependencies first; an enabled component needing a disabled one is bad input."""
-    enabled = {n for n, c in lock.components.items() if spec.enabled(n, core=c.core)}
+    enabled = {
+        n for n, c in lock.components.items() if spec.enabled(n, core=c.core) and (spec.gpu.enabled or not c.gpu)
+    }
     for name in sorted(enabled):
         for dep in lock.components[name].depends:
             if dep not in enabled:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from kubeforge.isolation.registry import without_shared_registry
+from kubeforge.gpu import dcgm_exporter, device_plugin
 from kubeforge.kind import kind_ingress_patch
+from kubeforge.monitoring import configure_monitoring
 from kubeforge.paths import cache_dir
 from kubeforge.release.model import Lock
 from kubeforge.release.store import load_lock
@@ -27,6 +29,7 @@ from kubeforge.render.steps import (
     identity,
     isolation,
     managed_data,
+    monitor_components,
     order,
     plan_install_waves,
     survey,
@@ -51,6 +54,17 @@ STEPS: tuple[Step | ComponentStep, ...] = (
     Step("build upstream components with kustomize", build_upstream),
     Step("survey cluster-scoped kinds and bound service accounts", survey),
     ComponentStep("place in the component's namespace", lambda o, c, s: place(o, c.namespace, s.cluster_scoped)),
+    ComponentStep(
+        "configure monitoring (sizing, Grafana sign-on, receivers)",
+        lambda o, c, s: configure_monitoring(o, s.spec),
+        component="monitoring",
+    ),
+    ComponentStep(
+        "GPU nodes, runtime and sharing for the device plugin",
+        lambda o, c, s: device_plugin(o, s.spec),
+        component="nvidia-device-plugin",
+    ),
+    ComponentStep("GPU nodes for dcgm-exporter", lambda o, c, s: dcgm_exporter(o, s.spec), component="dcgm-exporter"),
     ComponentStep("size requests, limits and replicas", lambda o, c, s: apply_sizing(o, c.sizing)),
     ComponentStep(
         "size the sidecar injector's defaults", lambda o, c, s: size_injector_defaults(o, c.sizing), component="istio"
@@ -78,6 +92,8 @@ STEPS: tuple[Step | ComponentStep, ...] = (
     Step("configure identity (Dex, oauth2-proxy)", identity),
     Step("use the managed database and object store (data.*: cloud only)", managed_data),
     Step("isolate teams (tenant roles, per-team store identities, database users)", isolation),
+    # Before the security layer: it derives Prometheus's allows from these monitors too.
+    Step("monitor the platform's components", monitor_components),
     Step("add kubeforge's own components", add_kubeforge_components),
     # Each team got its own model registry from the shared one's objects: the shared server goes.
     ComponentStep("one model registry per team", lambda o, c, s: without_shared_registry(s.spec, o)),

@@ -20,6 +20,7 @@ from kubeforge.identity import configure_identity
 from kubeforge.isolation import isolate
 from kubeforge.k8s import CLUSTER_SCOPED_KINDS, KObj, labels_of, metadata_of
 from kubeforge.managed import use_managed_data
+from kubeforge.monitoring import component_monitors
 from kubeforge.names import KUBEFORGE_COMPONENT_LABEL
 from kubeforge.release.model import Lock
 from kubeforge.render.extensions import ADDITIONS
@@ -204,6 +205,21 @@ def add_kubeforge_components(state: State) -> None:
             state.components[addition.name] = Component(addition.name, addition.version, "", sizing, "kubeforge")
             state.records += [Record(obj, addition.name) for obj in objs]
             state.report(addition.name, f"{len(objs)} objects (kubeforge)")
+
+
+MONITORS = "monitors"
+
+
+def monitor_components(state: State) -> None:
+    """With monitoring on: a PodMonitor per component that serves metrics (kubeforge's component "monitors",
+    after every namespace it lands in); meshed workloads annotated for Istio's metrics merging."""
+    if "monitoring" not in state.components:
+        return
+    objs = component_monitors(state.spec, [r.obj for r in state.records])
+    if objs:
+        sizing = plan_for(state.spec.sizing, None)
+        state.components[MONITORS] = Component(MONITORS, "kubeforge", "", sizing, "kubeforge")
+        state.records += [Record(obj, MONITORS) for obj in objs]
 
 
 def plan_install_waves(state: State) -> None:

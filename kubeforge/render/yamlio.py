@@ -10,7 +10,12 @@ import yaml
 
 from kubeforge.k8s import KObj
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loading; a plain `=` (YAML 1.1's value tag, in Alertmanager's CRD enums) stays the string "="."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 

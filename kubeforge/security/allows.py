@@ -19,7 +19,7 @@ from kubeforge.names import (
     MONITORING_LABEL,
     PLATFORM_NAMESPACES,
 )
-from kubeforge.security.apiserver import API_SERVER_PORTS, api_server_cidrs
+from kubeforge.security.apiserver import API_SERVER_PORTS, api_server_cidrs, node_cidrs
 from kubeforge.security.declared import (
     ANYWHERE,
     COMPONENT_FLOWS,
@@ -33,6 +33,7 @@ from kubeforge.security.declared import (
     tcp,
 )
 from kubeforge.security.inventory import Inventory
+from kubeforge.security.scrapes import API_SERVER, NODES, scrape_targets
 from kubeforge.spec.model import PlatformSpec
 
 Derivation = Callable[[PlatformSpec, Inventory, list[str]], list[Allow]]
@@ -139,6 +140,71 @@ def metrics(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> list[All
                     src = Side(EVERY_TEAM, namespace_labels={MONITORING_LABEL: "enabled"})
                     reason = "Prometheus scrapes metrics"
                     out.append(Allow(f"metrics-{name}-{b.port}", "metrics", reason, src, Side(ns, b.pods), tcp(b.port)))
+    return out
+
+
+PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
+ALERTMANAGER_PODS = {"app.kubernetes.io/name": "alertmanager"}
+
+
+def _prometheus_namespaces(inv: Inventory) -> list[str]:
+    return sorted({ns for ns, ws in inv.workloads.items() for w in ws if PROMETHEUS_PODS.items() <= w.labels.items()})
+
+
+def scrapes(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> list[Allow]:
+    """Prometheus reaches every target of every ServiceMonitor and PodMonitor, on the target's port."""
+    out: list[Allow] = []
+    targets, found = scrape_targets(inv)
+    problems += found
+    for prom_ns in _prometheus_namespaces(inv):
+        src = Side(prom_ns, PROMETHEUS_PODS)
+        used: dict[str, int] = {}
+        for t in sorted(targets, key=lambda t: (t.monitor, t.namespace, sorted((t.pods or {}).items()), t.port)):
+            if t.namespace == NODES:
+                dst = Side(cidrs=node_cidrs(spec))
+            elif t.namespace == API_SERVER:
+                dst = Side(cidrs=api_server_cidrs(spec))
+            else:
+                dst = Side(t.namespace, t.pods)
+            _, mon_ns, mon_name = t.monitor.split("/")
+            base = f"scrape-{mon_ns}-{mon_name}-{t.port}"
+            used[base] = used.get(base, 0) + 1
+            name = base if used[base] == 1 else f"{base}-{used[base]}"
+            out.append(Allow(name, "monitoring", f"Prometheus scrapes {t.monitor}", src, dst, tcp(t.port)))
+    return out
+
+
+def alerting(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> list[Allow]:
+    """Prometheus sends alerts to the Alertmanagers its object names; Alertmanager replicas gossip."""
+    out: list[Allow] = []
+    for o in inv.objects:
+        if o.get("kind") != "Prometheus" or not str(o.get("apiVersion", "")).startswith("monitoring.coreos.com/"):
+            continue
+        prom_ns = str((o.get("metadata") or {}).get("namespace") or "default")
+        for am in ((o.get("spec") or {}).get("alerting") or {}).get("alertmanagers") or []:
+            ns, name, port = str(am.get("namespace") or prom_ns), str(am.get("name")), am.get("port")
+            svc = inv.services.get((ns, name))
+            number = next(
+                (p.get("port") for p in ((svc or {}).get("spec") or {}).get("ports") or [] if p.get("name") == port),
+                port if isinstance(port, int) else None,
+            )
+            b = inv.backend(ns, name, number) if number is not None else None
+            if b is None:
+                problems.append(
+                    f"monitoring: Prometheus {prom_ns} alerts Service {ns}/{name} port {port}, not rendered"
+                )
+                continue
+            reason = "Prometheus sends alerts to Alertmanager"
+            src = Side(prom_ns, PROMETHEUS_PODS)
+            out.append(Allow(f"alerts-{name}-{b.port}", "monitoring", reason, src, Side(ns, b.pods), tcp(b.port)))
+    for ns in sorted(
+        {w.namespace for ws in inv.workloads.values() for w in ws if ALERTMANAGER_PODS.items() <= w.labels.items()}
+    ):
+        peers = Side(ns, ALERTMANAGER_PODS)
+        reason = "Alertmanager replicas gossip to share silences and notifications"
+        out.append(
+            Allow(f"alertmanager-peers-{ns}", "monitoring", reason, peers, peers, (("TCP", 9094), ("UDP", 9094)))
+        )
     return out
 
 
@@ -251,6 +317,8 @@ DERIVATIONS: tuple[Derivation, ...] = (
     gateway_routes,
     namespace_basics,
     metrics,
+    scrapes,
+    alerting,
     api_clients,
     gateways,
     external,

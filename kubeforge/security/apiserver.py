@@ -20,3 +20,8 @@ def api_server_egress(spec: PlatformSpec) -> dict[str, object]:
         "to": [{"ipBlock": {"cidr": c}} for c in api_server_cidrs(spec)],
         "ports": [{"protocol": "TCP", "port": p} for p in API_SERVER_PORTS],
     }
+
+
+def node_cidrs(spec: PlatformSpec) -> tuple[str, ...]:
+    """The nodes' addresses (kubelet, host-network exporters); the private ranges when the spec lists none."""
+    return tuple(spec.cluster.nodes) or PRIVATE_CIDRS

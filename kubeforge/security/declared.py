@@ -136,6 +136,14 @@ COMPONENT_FLOWS: tuple[ServiceFlow, ...] = (
         (6789,),
     ),
     ServiceFlow(
+        "grafana-prometheus",
+        "monitoring",
+        "Grafana's data source queries Prometheus",
+        Side("monitoring", {"app.kubernetes.io/name": "grafana"}),
+        ("monitoring", "prometheus-k8s"),
+        (9090,),
+    ),
+    ServiceFlow(
         "teams-istiod",
         "istio",
         "team sidecars get config and certificates",

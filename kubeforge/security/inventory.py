@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kubeforge.k8s import KObj, labels_of, name_of, namespace_of, pod_spec, pod_template_labels, selects
+from kubeforge.security.operated import operated_workloads
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class Workload:
     labels: dict[str, str] = field(hash=False)
     ports: dict[str, int] = field(hash=False)  # named container ports
     service_account: str
+    host_network: bool = False  # its pods have the node's address: NetworkPolicies see node IPs
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class Inventory:
         self.namespaces = {name_of(o): labels_of(o) for o in self.objects if o.get("kind") == "Namespace"}
         self.services: dict[tuple[str, str], KObj] = {}
         self.workloads: dict[str, list[Workload]] = {}
-        for o in self.objects:
+        for o in [*self.objects, *operated_workloads(self.objects)]:
             ns = namespace_of(o) or "default"
             if o.get("kind") == "Service":
                 self.services[(ns, name_of(o))] = o
@@ -46,7 +48,7 @@ class Inventory:
                     if p.get("name") and "containerPort" in p
                 }
                 sa = str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
-                wl = Workload(ns, name_of(o), pod_template_labels(o), ports, sa)
+                wl = Workload(ns, name_of(o), pod_template_labels(o), ports, sa, bool(spec.get("hostNetwork")))
                 self.workloads.setdefault(ns, []).append(wl)
 
     def pods(self, namespace: str, selector: dict[str, str] | None = None) -> list[Workload]:

@@ -250,6 +250,15 @@ def check_against_lock(spec: PlatformSpec, origin: dict[Path_, str], last: str, 
             file=origin_of(origin, ("cluster", "kubernetes"), last),
             field="cluster.kubernetes",
         )
+    for name, locked in lock.components.items():
+        supported = locked.kubernetes
+        if supported and spec.enabled(name, core=locked.core) and not supported.contains(spec.cluster.kubernetes):
+            raise BadInput(
+                f"Kubernetes {spec.cluster.kubernetes} is outside component {name}'s supported range "
+                f"({supported.min} to {supported.max}); switch {name} off or pick a version in it",
+                file=origin_of(origin, ("cluster", "kubernetes"), last),
+                field="cluster.kubernetes",
+            )
     for name, comp in spec.components.items():
         if name not in lock.components and name in known_components(manifests):
             continue  # another release has it, this one not: off, and the render says so in a note

@@ -91,6 +91,13 @@ class ClusterSpec(Model):
             "egress to it is pinned there. Required outside kind."
         ),
     )
+    nodes: list[Cidr] = Field(
+        default_factory=list,
+        description=(
+            "Addresses of the nodes (kubelet, node-exporter, control-plane metrics): Prometheus's egress to them is "
+            "pinned there; empty: the private ranges (kind, where node addresses are not known ahead)."
+        ),
+    )
 
     @property
     def kubernetes_minor(self) -> str:
@@ -333,6 +340,93 @@ class IngressSpec(Model):
     tls: TLSSpec = Field(default_factory=TLSSpec, description="TLS of the public endpoint.")
 
 
+# --- monitoring ----------------------------------------------------------------------------------
+_SECRET_REF = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[-._a-zA-Z0-9]+$"
+SecretRef = Annotated[str, Field(pattern=_SECRET_REF)]
+Severity = Literal["critical", "warning", "info"]
+_DEFAULT_SEVERITIES: tuple[Severity, ...] = ("critical", "warning")
+
+
+class _Receiver(Model):
+    name: Name = Field(description="Receiver name (DNS-1123), unique among receivers.")
+    severities: list[Severity] = Field(
+        default_factory=lambda: list(_DEFAULT_SEVERITIES), min_length=1, description="Alert severities sent here."
+    )
+
+
+class WebhookReceiver(_Receiver):
+    """An HTTP(S) webhook (Alertmanager's webhook_config)."""
+
+    type: Literal["webhook"] = Field(description="Receiver type: webhook.")
+    url: str | None = Field(default=None, pattern=r"^https?://", description="Endpoint URL, when it is no secret.")
+    url_secret_ref: SecretRef | None = Field(
+        default=None, description="name/key of a Secret in the monitoring namespace holding the URL."
+    )
+    bearer_token: Literal["none", "generated"] = Field(
+        default="none",
+        description="generated: a per-install token sent as `Authorization: Bearer` (a generated Secret).",
+    )
+
+    @model_validator(mode="after")
+    def _one_url(self) -> WebhookReceiver:
+        if (self.url is None) == (self.url_secret_ref is None):
+            raise ValueError("a webhook receiver needs exactly one of url and url_secret_ref")
+        return self
+
+
+class EmailReceiver(_Receiver):
+    """E-mail through an SMTP relay (Alertmanager's email_config)."""
+
+    type: Literal["email"] = Field(description="Receiver type: email.")
+    to: Email = Field(description="Recipient.")
+    sender: Email = Field(description="From address.")
+    smarthost: str = Field(pattern=r"^[a-z0-9.-]+:[0-9]{1,5}$", description="SMTP relay host:port.")
+    auth_username: str | None = Field(default=None, description="SMTP user, when the relay needs one.")
+    auth_password_secret_ref: SecretRef | None = Field(
+        default=None, description="name/key of a Secret in the monitoring namespace holding the SMTP password."
+    )
+
+
+class SlackReceiver(_Receiver):
+    """A Slack incoming webhook (Alertmanager's slack_config)."""
+
+    type: Literal["slack"] = Field(description="Receiver type: slack.")
+    channel: str = Field(pattern=r"^#?[a-z0-9_-]+$", description="Channel, e.g. #ml-alerts.")
+    api_url_secret_ref: SecretRef = Field(
+        description="name/key of a Secret in the monitoring namespace holding the incoming-webhook URL."
+    )
+
+
+Receiver = Annotated[WebhookReceiver | EmailReceiver | SlackReceiver, Field(discriminator="type")]
+
+
+class MonitoringSpec(Model):
+    """Prometheus, Alertmanager and Grafana (the `monitoring` component)."""
+
+    retention: str = Field(
+        default="15d", pattern=r"^[0-9]+(ms|s|m|h|d|w|y)$", description="How long Prometheus keeps samples."
+    )
+    prometheus_memory: Quantity = Field(default="400Mi", description="Memory request of each Prometheus replica.")
+    admin_groups: list[str] = Field(
+        default_factory=list, description="IdP groups whose members are Grafana admins; everyone else signed in views."
+    )
+    receivers: list[Receiver] = Field(
+        default_factory=list, description="Where Alertmanager sends alerts; none: nowhere."
+    )
+    inference_error_rate: float = Field(
+        default=0.05, gt=0, le=1, description="Fraction of 5xx answers above which an InferenceService alerts."
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> MonitoringSpec:
+        seen: set[str] = set()
+        for i, r in enumerate(self.receivers):
+            if r.name in seen:
+                raise ValueError(f"receivers.{i}.name: duplicate receiver name {r.name!r}")
+            seen.add(r.name)
+        return self
+
+
 # --- cloud (EKS, GKE, AKS created by the Pulumi stack) ---------------------------------------------
 CloudName = Literal["none", "eks", "gke", "aks"]
 
@@ -497,6 +591,9 @@ class PlatformSpec(Model):
     ingress: IngressSpec = Field(default_factory=IngressSpec, description="Public host, port and TLS.")
     cloud: CloudSpec = Field(default_factory=CloudSpec, description="The EKS / GKE / AKS cluster the stack creates.")
     data: DataSpec = Field(default_factory=DataSpec, description="Managed database and artifact store (cloud only).")
+    monitoring: MonitoringSpec = Field(
+        default_factory=MonitoringSpec, description="Prometheus, Alertmanager and Grafana (component `monitoring`)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> PlatformSpec:

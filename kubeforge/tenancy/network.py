@@ -107,6 +107,12 @@ def network_policies(spec: PlatformSpec, team: Team, pipelines: bool, store: Obj
         if spec.enabled("knative")
         else []
     )
+    # Prometheus scrapes the sidecars' merged metrics (InferenceServices: queue-proxy's and Envoy's).
+    prometheus = (
+        [{"from": [ns_peer("monitoring", {"app.kubernetes.io/name": "prometheus"})], "ports": _tcp(15020)}]
+        if spec.enabled("monitoring")
+        else []
+    )
     policies = [
         _policy(team, "default-deny", {"policyTypes": ["Ingress", "Egress"]}),
         _policy(
@@ -129,6 +135,7 @@ def network_policies(spec: PlatformSpec, team: Team, pipelines: bool, store: Obj
                     {"from": [ns_peer("istio-system", LOCAL_GATEWAY_PODS)], "ports": _tcp(*QUEUE_PROXY_PORTS)},
                     *knative,
                     {"from": [kubeflow_callers, katib_controller]},
+                    *prometheus,
                 ],
             },
         ),

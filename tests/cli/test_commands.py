@@ -49,7 +49,8 @@ def test_versions_json(kubeforge: Run) -> None:
         assert info["kubernetes"]["min"] == "1.34"
         assert info["kubernetes"]["max"] is None  # 1.34 and later
         assert info["components"] == {n: {"version": c.version, "core": c.core} for n, c in lock.components.items()}
-        assert set(info["sources"]) == {"manifests", "argo-workflows", "jobset", "lws", "calico"}
+        monitoring = {"kube-prometheus", "nvidia-device-plugin", "dcgm-exporter"} if key == "26.03" else set()
+        assert set(info["sources"]) == {"manifests", "argo-workflows", "jobset", "lws", "calico", *monitoring}
     components = data["26.03"]["components"]
     assert components["pipelines"] == {"version": "2.16.0", "core": False}
     assert components["istio"]["core"] is True

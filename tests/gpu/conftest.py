@@ -8,7 +8,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from harness import need_mirror
 
+from kubeforge.gpu import dcgm_exporter, device_plugin
+from kubeforge.k8s import KObj
+from kubeforge.release.store import load_lock
+from kubeforge.render.transforms.namespaces import place
+from kubeforge.render.yamlio import load_stream
 from kubeforge.spec.load import load_spec
 from kubeforge.spec.model import PlatformSpec
 
@@ -42,3 +48,19 @@ def facts_module() -> ModuleType:
 @pytest.fixture(scope="session")
 def roles() -> Path:
     return ROLES
+
+
+def gpu_objects(spec: PlatformSpec) -> list[KObj]:
+    """What the render makes of NVIDIA's manifests (read from the mirror at the lock's paths) for `spec`:
+    the two GPU components placed and transformed; [] when the spec has no GPUs (they are off)."""
+    if not spec.gpu.enabled:
+        return []
+    lock = load_lock(spec.release)
+    mirror = need_mirror()
+    out: list[KObj] = []
+    for name, transform in (("nvidia-device-plugin", device_plugin), ("dcgm-exporter", dcgm_exporter)):
+        comp = lock.components[name]
+        src = lock.sources[comp.source]
+        objs = [o for p in comp.paths for o in load_stream((mirror / src.repo / src.tag / p).read_text())]
+        out += transform(place(objs, comp.namespaces[0]), spec)
+    return out

@@ -1,4 +1,4 @@
-"""The gpu profile through the real render: the layer joins as component "gpu" and stays clean."""
+"""The gpu profile through the real render: NVIDIA's components join transformed and stay clean."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import pytest
 from harness import RenderOf
 
 from kubeforge.check.validate import validate_objects
-from kubeforge.gpu import DAEMONSET, NAMESPACE, gpu_objects
+from kubeforge.gpu import DAEMONSET, NAMESPACE
 from kubeforge.k8s import ident, name_of, namespace_of
 from kubeforge.policy import PolicyContext, evaluate
+
+from .conftest import gpu_objects
 
 
 @pytest.mark.slow
@@ -16,15 +18,18 @@ def test_gpu_profile_render(render_of: RenderOf) -> None:
     render = render_of("gpu")
     spec = render.spec
 
-    ours = [o for c, o in zip(render.component_of, render.objects, strict=True) if c == "gpu"]
-    assert sorted(ident(o) for o in ours) == sorted(ident(o) for o in gpu_objects(spec, []))
-    assert "gpu" in render.components
-    # Nothing else in the render claims the namespace or the DaemonSet.
-    others = [o for c, o in zip(render.component_of, render.objects, strict=True) if c != "gpu"]
-    assert not [o for o in others if namespace_of(o) == NAMESPACE or name_of(o) == NAMESPACE]
-    assert validate_objects(ours, "1.34") == []
+    gpu = ("nvidia-device-plugin", "dcgm-exporter")
+    ours = [o for c, o in zip(render.component_of, render.objects, strict=True) if c in gpu]
+    assert sorted(ident(o) for o in ours) == sorted(ident(o) for o in gpu_objects(spec))
+    assert set(gpu) <= set(render.components)
+    # Nothing else in the render claims the namespace, but the security layer's default-deny and allows.
+    others = [o for c, o in zip(render.component_of, render.objects, strict=True) if c not in gpu]
+    assert {o["kind"] for o in others if namespace_of(o) == NAMESPACE} == {"NetworkPolicy"}
+    crds = [o for o in render.objects if o["kind"] == "CustomResourceDefinition"]
+    assert validate_objects([*ours, *crds], "1.34") == []
     names = {ident(o) for o in ours}
     assert [f for f in evaluate(render.objects, PolicyContext(kind=False)) if f.object in names] == []
-    [ds] = [o for o in ours if o["kind"] == "DaemonSet"]
-    assert name_of(ds) == DAEMONSET
-    assert ds["metadata"]["labels"]["kubeforge.io/component"] == "gpu"
+    [ds] = [o for o in ours if o["kind"] == "DaemonSet" and name_of(o) == DAEMONSET]
+    assert ds["metadata"]["labels"]["kubeforge.io/component"] == "nvidia-device-plugin"
+    policies = {name_of(o) for o in others if namespace_of(o) == NAMESPACE}
+    assert {"default-deny", "allow-scrape-gpu-operator-dcgm-exporter-9400-in"} <= policies

@@ -11,8 +11,10 @@ from typing import Any
 
 import yaml
 
-from kubeforge.gpu import GPU_NODE_LABEL, GPU_NODE_VALUE, RUNTIME_CLASS, gpu_objects
+from kubeforge.gpu import GPU_NODE_LABEL, GPU_NODE_VALUE, RUNTIME_CLASS
 from kubeforge.spec.load import load_spec
+
+from .conftest import gpu_objects
 
 
 def _yaml(path: Path) -> Any:
@@ -36,10 +38,11 @@ def test_role_labels_gpu_nodes_with_the_selected_key(facts_module: ModuleType) -
 
 def test_objects_select_gpu_nodes_by_that_label(facts_module: ModuleType) -> None:
     labels = facts_module.node_labels({"count": 8})
-    objects = gpu_objects(load_spec("gpu"), [])
-    [ds] = [o for o in objects if o["kind"] == "DaemonSet"]
+    objects = gpu_objects(load_spec("gpu"))
+    daemonsets = [o for o in objects if o["kind"] == "DaemonSet"]
     [rc] = [o for o in objects if o["kind"] == "RuntimeClass"]
-    for selector in (ds["spec"]["template"]["spec"]["nodeSelector"], rc["scheduling"]["nodeSelector"]):
+    selectors = [ds["spec"]["template"]["spec"]["nodeSelector"] for ds in daemonsets]
+    for selector in (*selectors, rc["scheduling"]["nodeSelector"]):
         assert selector == {GPU_NODE_LABEL: GPU_NODE_VALUE}
         assert selector.items() <= labels.items()
 
@@ -62,6 +65,6 @@ def test_runtime_class_handler_is_the_containerd_runtime(roles: Path) -> None:
     defaults = _yaml(roles / "containerd" / "defaults" / "main.yml")
     config = (roles / "containerd" / "templates" / "config.toml.j2").read_text()
     assert "runtimes.{{ containerd_nvidia_runtime_name }}]" in config
-    [rc] = [o for o in gpu_objects(load_spec("gpu"), []) if o["kind"] == "RuntimeClass"]
+    [rc] = [o for o in gpu_objects(load_spec("gpu")) if o["kind"] == "RuntimeClass"]
     assert rc["handler"] == defaults["containerd_nvidia_runtime_name"]
     assert rc["metadata"]["name"] == RUNTIME_CLASS
