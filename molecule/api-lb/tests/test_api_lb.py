@@ -31,7 +31,9 @@ def _wait_holder(hosts, vip, expected, timeout=20):
         if holders == [expected]:
             return
         time.sleep(0.5)
-    raise AssertionError(f"VIP {vip} held by {[h.backend.name for h in _holders(hosts, vip)]}, expected {expected.backend.name}")
+    raise AssertionError(
+        f"VIP {vip} held by {[h.backend.name for h in _holders(hosts, vip)]}, expected {expected.backend.name}"
+    )
 
 
 def test_haproxy_config_checked_by_haproxy(host):

@@ -51,7 +51,10 @@ def test_daemon_answers_with_version_2(host):
     assert "v2.2.1" in out.split("Server:")[1]
 
 
-@pytest.mark.parametrize("plugin", [("io.containerd.cri.v1", "runtime"), ("io.containerd.cri.v1", "images"), ("io.containerd.grpc.v1", "cri")])
+@pytest.mark.parametrize(
+    "plugin",
+    [("io.containerd.cri.v1", "runtime"), ("io.containerd.cri.v1", "images"), ("io.containerd.grpc.v1", "cri")],
+)
 def test_cri_plugins_loaded(host, plugin):
     rows = [line.split() for line in host.check_output("ctr plugins ls").splitlines()]
     match = [row for row in rows if tuple(row[:2]) == plugin]
