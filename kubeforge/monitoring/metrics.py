@@ -68,6 +68,8 @@ SOURCES: tuple[MetricSource, ...] = (
         frozenset({"istio_requests_total", "istio_request_duration_milliseconds_bucket"}),
     ),
 )
+
+
 def known_metrics(extra: frozenset[str] = frozenset()) -> dict[str, str]:
     """metric name -> the component whose list has it; `extra`: dcgm-exporter's, read from its locked counters
     file (dcgm-exporter:etc/default-counters.csv of NVIDIA/dcgm-exporter 4.5.3-4.8.2, kubeforge.gpu.counters)."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kubeforge.isolation.registry import without_shared_registry
 from kubeforge.gpu import dcgm_exporter, device_plugin
+from kubeforge.isolation.registry import without_shared_registry
 from kubeforge.kind import kind_ingress_patch
 from kubeforge.monitoring import configure_monitoring
 from kubeforge.paths import cache_dir

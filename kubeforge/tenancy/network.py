@@ -95,7 +95,8 @@ def network_policies(spec: PlatformSpec, team: Team, pipelines: bool, store: Obj
         for app, ports in KNATIVE_INTO_TEAMS.items()
     ]
     services = [
-        {"to": [ns_peer("kubeflow", pods)], "ports": _tcp(*ports)} for _, pods, ports in platform_services(spec, pipelines, store)
+        {"to": [ns_peer("kubeflow", pods)], "ports": _tcp(*ports)}
+        for _, pods, ports in platform_services(spec, pipelines, store)
     ]
     if pipelines and store is None:
         # The object store's API, by address: pipeline steps and the artifact proxy, on 443 only.
