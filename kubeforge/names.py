@@ -53,6 +53,8 @@ EXCEPT_ANNOTATION = "kubeforge.io/internet-except"  # ranges an internet rule mu
 USERID_HEADER = "kubeflow-userid"
 DEX_ISSUER = "http://dex.auth.svc.cluster.local:5556/dex"
 DEX_JWKS = "http://dex.auth.svc.cluster.local:5556/dex/keys"
+# Dex serves /metrics only on its telemetry listener (config `telemetry.http`), set with monitoring on.
+DEX_TELEMETRY_PORT = 5558
 
 
 def principal(namespace: str, service_account: str) -> str:

@@ -15,11 +15,12 @@ from contextlib import contextmanager
 from kubeforge.findings import Finding
 from kubeforge.isolation.datapaths import artifact_problems, registry_problems, shared_store_paths
 from kubeforge.isolation.registry import REGISTRY_DB_PODS, SERVER_PODS, SERVER_PORT
-from kubeforge.k8s import KObj
+from kubeforge.k8s import KObj, name_of, namespace_of
 from kubeforge.managed.network import DATABASE_PORT, STORAGE_PORT, database_cidr
+from kubeforge.monitoring.monitors import APP_PORT_ANNOTATION, MERGED_PORT
 from kubeforge.names import KUBE_DNS_PODS
 from kubeforge.netpol import Flow, FlowSide, Network, check_flows
-from kubeforge.security.allows import platform_allows
+from kubeforge.security.allows import PROMETHEUS_PODS, platform_allows
 from kubeforge.security.apiserver import api_server_cidrs
 from kubeforge.security.declared import ANYWHERE, EVERY_TEAM, Allow, Side
 from kubeforge.security.inventory import Inventory
@@ -129,10 +130,36 @@ def required_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
     return flows
 
 
+def _merged_scrape_denials(inv: Inventory) -> list[Flow]:
+    """Prometheus scrapes sidecar-injected pods on the merged port only: every other port of theirs
+    (the application's own metrics port included) stays closed to it (README, Monitoring, mTLS)."""
+    prometheus = FlowSide("monitoring", PROMETHEUS_PODS)
+    if not inv.pods("monitoring", PROMETHEUS_PODS):
+        return []
+    flows: list[Flow] = []
+    for o in inv.objects:
+        spec = o.get("spec") or {}
+        if o.get("kind") != "PodMonitor" or [e.get("portNumber") for e in spec.get("podMetricsEndpoints") or []] != [
+            MERGED_PORT
+        ]:
+            continue
+        labels = {str(k): str(v) for k, v in ((spec.get("selector") or {}).get("matchLabels") or {}).items()}
+        names = (spec.get("namespaceSelector") or {}).get("matchNames") or [namespace_of(o)]
+        # An application port upstream leaves undeclared (the notebook controller's 8080) is on the monitor.
+        app = str((o.get("metadata") or {}).get("annotations", {}).get(APP_PORT_ANNOTATION, ""))
+        undeclared = {int(app)} if app.isdigit() else set()
+        for ns in sorted({str(n) for n in names}):
+            for w in inv.pods(ns, labels) if labels else []:
+                for port in sorted((set(w.ports.values()) | undeclared) - {MERGED_PORT}):
+                    name = f"prometheus-to-{name_of(o)}:{ns}/{port}"
+                    flows.append(Flow(name, prometheus, FlowSide(ns, w.labels), port, expect="deny"))
+    return flows
+
+
 def forbidden_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
     teams = sorted(spec.teams, key=lambda t: t.name)
     inv = Inventory(objects)
-    flows: list[Flow] = []
+    flows: list[Flow] = _merged_scrape_denials(inv)
     for i, team in enumerate(teams):
         probe = FlowSide(team.name, PROBE)
 

@@ -15,6 +15,7 @@ import yaml
 from kubeforge.identity.dex import base_urls, dex_config, redirect_uris, secret_ref
 from kubeforge.identity.store import FileSecretStore, SecretStore
 from kubeforge.k8s import KObj, name_of, namespace_of
+from kubeforge.names import DEX_TELEMETRY_PORT
 from kubeforge.spec.model import PlatformSpec
 
 __all__ = ["FileSecretStore", "SecretStore", "configure_identity", "redirect_uris"]
@@ -24,9 +25,13 @@ def _is(obj: KObj, kind: str, ns: str, name: str) -> bool:
     return obj.get("kind") == kind and namespace_of(obj) == ns and name_of(obj) == name
 
 
-def _patch_dex_deployment(dep: KObj, env_refs: list[tuple[str, str]], callback: str) -> None:
+def _patch_dex_deployment(dep: KObj, env_refs: list[tuple[str, str]], callback: str, telemetry: bool) -> None:
     containers = dep["spec"]["template"]["spec"]["containers"]
     dex = next(c for c in containers if c.get("name") == "dex")
+    if telemetry:
+        # Named, so its PodMonitor and the scrape allows find it (kubeforge.monitoring.monitors).
+        port = {"name": "telemetry", "containerPort": DEX_TELEMETRY_PORT, "protocol": "TCP"}
+        dex["ports"] = [*[p for p in dex.get("ports") or [] if p.get("name") != "telemetry"], port]
     env = [
         e
         for e in dex.get("env") or []
@@ -118,7 +123,7 @@ def configure_identity(spec: PlatformSpec, objects: list[KObj], secrets: SecretS
             out.append(new)
         elif _is(obj, "Deployment", "auth", "dex"):
             new = copy.deepcopy(obj)
-            _patch_dex_deployment(new, env_refs, f"{base_urls(spec)[0]}/dex/callback")
+            _patch_dex_deployment(new, env_refs, f"{base_urls(spec)[0]}/dex/callback", spec.enabled("monitoring"))
             out.append(new)
         elif (
             obj.get("kind") == "ConfigMap"

@@ -8,6 +8,7 @@ from typing import Any
 
 from kubeforge.errors import BadInput
 from kubeforge.identity.store import SecretStore
+from kubeforge.names import DEX_TELEMETRY_PORT
 from kubeforge.spec.model import GitHubConnector, LDAPConnector, OIDCConnector, PlatformSpec
 
 CALLBACK = "/oauth2/callback"
@@ -143,4 +144,7 @@ def dex_config(
     config["expiry"] = TOKEN_EXPIRY
     # Upstream logs at debug: request details, claims and connector responses reach the logs.
     config["logger"] = {**(config.get("logger") or {}), "level": "info"}
+    if spec.enabled("monitoring"):
+        # Dex serves /metrics only on its telemetry listener (cmd/dex/serve.go); upstream configures none.
+        config["telemetry"] = {"http": f"0.0.0.0:{DEX_TELEMETRY_PORT}"}
     return config, hashes, sorted({e for _, e in conns})

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubeforge.k8s import KObj, labels_of, meta, name_of, namespace_of, obj, pod_spec, pod_template_metadata, selects
-from kubeforge.monitoring.names import COMPONENT
+from kubeforge.monitoring.names import COMPONENT, NAMESPACE
+from kubeforge.names import REGISTRY_SERVER_PODS
 from kubeforge.security.scrapes import USER_WORKLOADS_LABEL
 from kubeforge.spec.model import PlatformSpec
 
@@ -68,6 +69,19 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target("oauth2-proxy", "oauth2-proxy", "oauth2-proxy", {"app.kubernetes.io/name": "oauth2-proxy"}, "metrics"),
     Target("spark", "spark-operator", "kubeflow", {"app.kubernetes.io/name": "spark-operator"}, "metrics"),
+    # KFP's API server serves /metrics on its HTTP port (backend/src/apiserver/main.go, `topMux.Handle("/metrics")`).
+    Target("pipelines", "ml-pipeline", "kubeflow", {"app": "ml-pipeline"}, "http"),
+    # The notebook controller's manager: controller-runtime's /metrics on :8080 (its -metrics-addr default;
+    # upstream's kubeflow overlay keeps it and declares no container port for it).
+    Target("notebooks", "notebook-controller", "kubeflow", {"app": "notebook-controller"}, 8080),
+    # Dex: its telemetry listener, which kubeforge configures with monitoring on (kubeforge.identity.dex).
+    Target("dex", "dex", "auth", {"app": "dex"}, "telemetry"),
+)
+PROMETHEUS_ACCOUNT = "prometheus-k8s"  # kube-prometheus's Prometheus service account
+# What kube-prometheus's per-namespace `prometheus-k8s` Role grants: service discovery of pods and Services.
+DISCOVERY_RULES = (
+    {"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
 )
 
 
@@ -136,6 +150,72 @@ def component_monitors(spec: PlatformSpec, objects: list[KObj]) -> list[KObj]:
     if kserve and spec.teams:
         aggregate_inference_metrics(objects)
         out.append(_inference_services(spec))
+    registries = sorted(
+        {
+            namespace_of(o) or ""
+            for o in objects
+            if pod_spec(o) is not None and selects(REGISTRY_SERVER_PODS, _labels(o))
+        }
+    )
+    if registries:
+        # With teams, each gets its own server and the shared one goes (kubeforge.isolation.registry.per_team,
+        # later in the render): the monitor looks in the teams' namespaces.
+        out.append(_model_registries(sorted(t.name for t in spec.teams) if spec.teams else registries))
+    return [*out, *discovery_roles([*objects, *out])]
+
+
+def _model_registries(namespaces: list[str]) -> KObj:
+    """Every team's own model registry server (kubeforge.isolation.registry): the server serves no metrics
+    of its own (model-registry's `proxy` command registers no /metrics handler), so Prometheus scrapes its
+    sidecar's Envoy statistics (istio_requests_total per registry) on the merged port; one monitor in
+    `monitoring` lists the teams' namespaces, as the InferenceServices' does."""
+    endpoint = {"portNumber": MERGED_PORT, "path": MERGED_PATH}
+    monitor = _pod_monitor("model-registries", NAMESPACE, {"matchLabels": dict(REGISTRY_SERVER_PODS)}, endpoint)
+    monitor["spec"]["namespaceSelector"] = {"matchNames": namespaces}
+    return monitor
+
+
+def _monitored_namespaces(monitor: KObj) -> list[str]:
+    selector = (monitor.get("spec") or {}).get("namespaceSelector") or {}
+    return [str(n) for n in selector.get("matchNames") or []] or [namespace_of(monitor) or "default"]
+
+
+def discovery_roles(objects: list[KObj]) -> list[KObj]:
+    """A `prometheus-k8s` Role and RoleBinding in every namespace a monitor looks in that kube-prometheus
+    does not already grant (it grants default, kube-system and monitoring): without them Prometheus cannot
+    list the pods it is told to scrape (kube-prometheus's documented way to add namespaces)."""
+    granted = {
+        namespace_of(o)
+        for o in objects
+        if o.get("kind") == "RoleBinding"
+        and any(
+            s.get("kind") == "ServiceAccount"
+            and s.get("name") == PROMETHEUS_ACCOUNT
+            and s.get("namespace") == NAMESPACE
+            for s in o.get("subjects") or []
+        )
+    }
+    wanted = {
+        ns
+        for o in objects
+        if o.get("kind") in ("PodMonitor", "ServiceMonitor")
+        and not ((o.get("spec") or {}).get("namespaceSelector") or {}).get("any")
+        for ns in _monitored_namespaces(o)
+    }
+    out: list[KObj] = []
+    for ns in sorted(wanted - granted):
+        out.append(
+            obj(
+                "rbac.authorization.k8s.io/v1",
+                "Role",
+                meta(PROMETHEUS_ACCOUNT, ns, COMPONENT),
+                rules=list(DISCOVERY_RULES),
+            )
+        )
+        subject = {"kind": "ServiceAccount", "name": PROMETHEUS_ACCOUNT, "namespace": NAMESPACE}
+        ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": PROMETHEUS_ACCOUNT}
+        md = meta(PROMETHEUS_ACCOUNT, ns, COMPONENT)
+        out.append(obj("rbac.authorization.k8s.io/v1", "RoleBinding", md, roleRef=ref, subjects=[subject]))
     return out
 
 
