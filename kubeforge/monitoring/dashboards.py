@@ -12,7 +12,7 @@ from kubeforge.monitoring.names import COMPONENT, NAMESPACE
 from kubeforge.names import PLATFORM_NAMESPACES
 
 DASHBOARD_DIR = "/grafana-dashboard-definitions/0"  # kube-prometheus's file provider path
-VERSION = 1  # bump with any change to a dashboard: Grafana shows it, and the render's diff says why
+VERSION = 2  # bump with any change to a dashboard: Grafana shows it, and the render's diff says why
 
 
 @dataclass(frozen=True)
@@ -177,6 +177,44 @@ DASHBOARDS: tuple[Dashboard, ...] = (
                 ),
                 "percentunit",
             ),
+        ),
+    ),
+    # KFP's API server counts runs as the persistence agent reports them finished, per team (`profile`) and run
+    # (`workflow`), in memory: the figures cover the runs finished since the API server started. It keeps no
+    # gauge of runs pending or running (kubeforge.monitoring.metrics, source "pipelines").
+    Dashboard(
+        "pipelines",
+        "kubeforge / Pipelines: runs by state",
+        (
+            Panel(
+                "Runs finished, by state",
+                (
+                    ("sum(resource_manager_workflow_runs_success)", "succeeded"),
+                    ("sum(resource_manager_workflow_runs_failed)", "failed"),
+                ),
+            ),
+            Panel(
+                "Runs succeeded per team",
+                (("sum by (profile) (resource_manager_workflow_runs_success)", "{{profile}}"),),
+            ),
+            Panel(
+                "Runs failed per team",
+                (("sum by (profile) (resource_manager_workflow_runs_failed)", "{{profile}}"),),
+            ),
+            Panel(
+                "Share of finished runs that failed, per team",
+                (
+                    (
+                        # A team without failures shows 0, not a gap (its failed series do not exist).
+                        "(sum by (profile) (resource_manager_workflow_runs_failed) or 0 * sum by (profile) "
+                        "(resource_manager_workflow_runs_success)) / sum by (profile) "
+                        "(resource_manager_workflow_runs_failed or resource_manager_workflow_runs_success)",
+                        "{{profile}}",
+                    ),
+                ),
+                "percentunit",
+            ),
+            Panel("Runs created per hour", (("sum(increase(run_server_create_requests[1h]))", "created"),)),
         ),
     ),
 )

@@ -67,6 +67,33 @@ SOURCES: tuple[MetricSource, ...] = (
         "through the merged endpoint)",
         frozenset({"istio_requests_total", "istio_request_duration_milliseconds_bucket"}),
     ),
+    MetricSource(
+        "pipelines",
+        "https://github.com/kubeflow/pipelines/tree/2.16.0/backend/src/apiserver: resource/resource_manager.go "
+        "(resource_manager_workflow_runs_success|failed{profile, workflow}: runs that reached a final state, "
+        "set when the persistence agent reports them), server/run_server.go (run_server_*); main.go serves "
+        "them at /metrics on the HTTP port",
+        frozenset(
+            {
+                "resource_manager_workflow_runs_success",
+                "resource_manager_workflow_runs_failed",
+                "run_server_run_count",
+                "run_server_create_requests",
+            }
+        ),
+    ),
+    MetricSource(
+        "notebooks",
+        "https://github.com/kubeflow/kubeflow/blob/v1.10.0/components/notebook-controller/pkg/metrics/metrics.go "
+        "(their `namespace` label becomes `exported_namespace` when scraped)",
+        frozenset({"notebook_running", "notebook_create_failed_total"}),
+    ),
+    MetricSource(
+        "dex",
+        "https://github.com/dexidp/dex/blob/v2.45.0/server/server.go (http_requests_total{code, method, handler}), on "
+        "the telemetry listener (cmd/dex/serve.go)",
+        frozenset({"http_requests_total"}),
+    ),
 )
 
 

@@ -59,7 +59,7 @@ def test_dashboards_are_provisioned_into_grafana_and_versioned(production_render
     pod = pod_spec(grafana) or {}
     mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
     volumes = {v["name"]: v.get("configMap", {}).get("name") for v in pod["volumes"]}
-    assert {d.name for d in DASHBOARDS} == {"platform-health", "team-usage", "gpus", "serving"}
+    assert {d.name for d in DASHBOARDS} == {"platform-health", "team-usage", "gpus", "serving", "pipelines"}
     for d in DASHBOARDS:
         cm = find(objs, "ConfigMap", f"grafana-dashboard-kubeforge-{d.name}")
         [(key, text)] = cm["data"].items()
@@ -73,6 +73,13 @@ def test_dashboards_are_provisioned_into_grafana_and_versioned(production_render
     )
     for metric in ("DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_XID_ERRORS"):
         assert metric in gpus
+    # Runs by state, per team: KFP's API server's gauges, labelled by the run's profile (team namespace).
+    pipelines = json.loads(
+        find(objs, "ConfigMap", "grafana-dashboard-kubeforge-pipelines")["data"]["kubeforge-pipelines.json"]
+    )
+    exprs = [t["expr"] for p in pipelines["panels"] for t in p["targets"]]
+    assert "sum by (profile) (resource_manager_workflow_runs_success)" in exprs
+    assert "sum by (profile) (resource_manager_workflow_runs_failed)" in exprs
 
 
 def test_every_metric_used_is_on_a_components_list(production_render: Render) -> None:
@@ -81,7 +88,14 @@ def test_every_metric_used_is_on_a_components_list(production_render: Render) ->
     used = {name for e in exprs for name in metric_names(e)}
     assert used, "no metric found: the extraction is broken"
     assert sorted(used - set(known)) == []
-    assert {known[m] for m in used} >= {"dcgm-exporter", "kube-state-metrics", "kubelet", "istio", "cert-manager"}
+    assert {known[m] for m in used} >= {
+        "dcgm-exporter",
+        "kube-state-metrics",
+        "kubelet",
+        "istio",
+        "cert-manager",
+        "pipelines",
+    }
     for s in SOURCES:
         assert "http" in s.source or ":" in s.source
 
