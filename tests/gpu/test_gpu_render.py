@@ -22,9 +22,12 @@ def test_gpu_profile_render(render_of: RenderOf) -> None:
     ours = [o for c, o in zip(render.component_of, render.objects, strict=True) if c in gpu]
     assert sorted(ident(o) for o in ours) == sorted(ident(o) for o in gpu_objects(spec))
     assert set(gpu) <= set(render.components)
-    # Nothing else in the render claims the namespace, but the security layer's default-deny and allows.
+    # Nothing else in the render claims the namespace, but the security layer's default-deny and allows, and
+    # Prometheus's discovery Role (dcgm-exporter's ServiceMonitor looks here).
     others = [o for c, o in zip(render.component_of, render.objects, strict=True) if c not in gpu]
-    assert {o["kind"] for o in others if namespace_of(o) == NAMESPACE} == {"NetworkPolicy"}
+    here = [o for o in others if namespace_of(o) == NAMESPACE]
+    assert {o["kind"] for o in here} == {"NetworkPolicy", "Role", "RoleBinding"}
+    assert {name_of(o) for o in here if o["kind"] != "NetworkPolicy"} == {"prometheus-k8s"}
     crds = [o for o in render.objects if o["kind"] == "CustomResourceDefinition"]
     assert validate_objects([*ours, *crds], "1.34") == []
     names = {ident(o) for o in ours}
