@@ -44,6 +44,8 @@ STACK_VALUE_PLACEHOLDER = "kubeforge-stack-fills:"
 FILL_ANNOTATION = "kubeforge.io/fill"
 # A Secret holding configuration only (its credentials are files from other Secrets), and why: KF008 admits it.
 CONFIG_ONLY_ANNOTATION = "kubeforge.io/config-only"
+# On a team's ResourceQuota: what kubeforge's own pods and volumes there add on top of the spec's quota.
+PLATFORM_SHARE_ANNOTATION = "kubeforge.io/platform-share"
 # Why an object (a PERMISSIVE exception) exists.
 REASON_ANNOTATION = "kubeforge.io/reason"
 # A team Namespace's address allow-list, read by the admission baseline (no team role writes Namespaces).

@@ -30,13 +30,20 @@ diff.register(app)
 kind.register(app)
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    # Runs while options are parsed, before click asks for a command (`kubeforge --version` alone).
+    if value:
         typer.echo(__version__)
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+    ),
+) -> None:
+    """Install and operate a Kubeflow-class ML platform: spec -> lock -> render -> check -> apply."""
 
 
 def _terminated(signum: int, _frame: object) -> None:

@@ -12,6 +12,7 @@ from kubeforge.gpu import dcgm_exporter, device_plugin
 from kubeforge.isolation.registry import without_shared_registry
 from kubeforge.kind import kind_ingress_patch
 from kubeforge.monitoring import configure_monitoring
+from kubeforge.names import TEAMS_COMPONENT
 from kubeforge.paths import cache_dir
 from kubeforge.release.model import Lock
 from kubeforge.release.store import load_lock
@@ -46,6 +47,7 @@ from kubeforge.render.transforms.rbac import drop_aggregated_rules
 from kubeforge.render.transforms.sizing import apply_sizing, size_injector_defaults
 from kubeforge.secrets import SecretStore, generate_secrets
 from kubeforge.spec.model import PlatformSpec
+from kubeforge.tenancy.quota import with_platform_share
 from kubeforge.tools import find_kustomize
 
 __all__ = ["STEPS", "Record", "Render", "render_platform"]
@@ -100,6 +102,13 @@ STEPS: tuple[Step | ComponentStep, ...] = (
     # Our own workloads (per-team KFP servers) get the same sizing, hardening and mirror rewrite.
     ComponentStep("size", lambda o, c, s: apply_sizing(o, c.sizing), of="kubeforge"),
     ComponentStep("harden pods", lambda o, c, s: harden(o), of="kubeforge"),
+    # After sizing: the team's quota gains exactly what kubeforge's own pods there take (sidecars included).
+    ComponentStep(
+        "add the platform's own pods to each team quota",
+        lambda o, c, s: with_platform_share(o),
+        of="kubeforge",
+        component=TEAMS_COMPONENT,
+    ),
     ComponentStep(
         "rewrite images to the mirror", lambda o, c, s: rewrite_images(o, s.spec.images.registry), of="kubeforge"
     ),

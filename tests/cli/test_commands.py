@@ -33,6 +33,13 @@ def test_no_arguments_prints_help(kubeforge: Run) -> None:
     assert result.rc == 2
 
 
+def test_version_alone_prints_the_installed_version(kubeforge: Run) -> None:
+    from importlib.metadata import version
+
+    # It used to exit 2 ("Missing command"): click asked for a command before the option ran.
+    assert ok(kubeforge("--version")).strip() == version("kubeforge")
+
+
 @pytest.mark.parametrize("args", [("bogus",), ("spec", "show", "--output", "xml"), ("versions", "--no-such-flag")])
 def test_a_usage_error_exits_2_without_a_traceback(kubeforge: Run, args: tuple[str, ...]) -> None:
     result = kubeforge(*args)

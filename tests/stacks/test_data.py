@@ -245,7 +245,8 @@ def test_the_platform_reads_what_the_stack_created(platform_run: tuple[str, Mock
     kfp = maps["configmap-kubeflow-pipeline-install-config"]
     assert inputs(kfp)["data"]["dbHost"] == host == inputs(kfp)["data"]["mysqlHost"]
     assert inputs(maps["configmap-kubeflow-katib-database"])["data"]["host"] == host
-    assert inputs(maps["configmap-kubeflow-model-registry-db-parameters"])["data"]["MYSQL_HOST"] == host
+    # With teams each team's model registry keeps its own MySQL (tests/managed): no registry config here.
+    assert "configmap-kubeflow-model-registry-db-parameters" not in maps
     for reg in maps.values():  # network -> database -> platform (a component dependency is its children)
         assert database.urn in reach[reg.urn], f"{reg.name} is applied before the database exists"
     secrets = {r.name: r for r in run.of_type("kubernetes:core/v1:Secret")}
@@ -259,15 +260,21 @@ def test_the_platform_reads_what_the_stack_created(platform_run: tuple[str, Mock
 def test_no_in_cluster_database_or_store_is_applied(platform_run: tuple[str, MockedRun]) -> None:
     cloud, run = platform_run
     objs = [o for g in run.of_type("kubernetes:yaml/v2:ConfigGroup") for o in g.inputs["objs"]]
-    deployments = {o["metadata"]["name"] for o in objs if o["kind"] == "Deployment"}
+    platform = [o for o in objs if o["metadata"].get("namespace") == "kubeflow"]
+    deployments = {o["metadata"]["name"] for o in platform if o["kind"] == "Deployment"}
     assert not deployments & {"mysql", "katib-mysql", "model-registry-db"}
     assert ("seaweedfs" in deployments) == (cloud != "eks")  # S3 on eks; gcs and blob are refused upstream
+    team = ("alpha", "beta")
     team_secrets = [
-        r
+        inputs(r)["metadata"]["name"]
         for r in run.of_type("kubernetes:core/v1:Secret")
-        if inputs(r)["metadata"].get("namespace") in ("alpha", "beta")
+        if inputs(r)["metadata"].get("namespace") in team
     ]
-    team_secrets += [o for o in objs if o["kind"] == "Secret" and o["metadata"].get("namespace") in ("alpha", "beta")]
+    team_secrets += [
+        o["metadata"]["name"] for o in objs if o["kind"] == "Secret" and o["metadata"].get("namespace") in team
+    ]
+    # Each team's model registry keeps its own MySQL password (tests/managed): that is no store key.
+    team_secrets = [name for name in team_secrets if name != "model-registry-db-secrets"]
     assert (team_secrets == []) == (cloud == "eks"), "no key in a team's namespace when the store is S3"
 
 
