@@ -14,7 +14,9 @@ __all__ = ["use_managed_data"]
 
 def use_managed_data(spec: PlatformSpec, objects: list[KObj]) -> list[KObj]:
     if spec.data.database.managed:
-        objects = use_managed_database(objects)
+        # With teams, each gets its own registry and MySQL (kubeforge.isolation.registry): one managed database
+        # shared by every team's registry would put all teams' models behind one user.
+        objects = use_managed_database(objects, registry=not spec.teams)
     if spec.data.artifacts.managed:
         objects = use_managed_artifacts(spec, objects)
     return objects

@@ -83,6 +83,16 @@ CONSUMERS = (
     ),
 )
 REGISTRY_DATABASE = "model_registry"
+# The registry's objects this module drops or rewrites (kept as they are when each team has its own registry).
+REGISTRY_OBJECTS: frozenset[tuple[str, str, str]] = frozenset(
+    {
+        ("Deployment", "kubeflow", "model-registry-db"),
+        ("Service", "kubeflow", "model-registry-db"),
+        ("PersistentVolumeClaim", "kubeflow", "metadata-mysql"),
+        ("ConfigMap", "kubeflow", "model-registry-db-parameters"),
+        ("Deployment", "kubeflow", "model-registry-deployment"),
+    }
+)
 
 
 def placeholder(value_id: str) -> str:
@@ -217,10 +227,15 @@ def _consumer_of(mysql_deployment: str) -> Consumer | None:
     return next((c for c in CONSUMERS if c.mysql == mysql_deployment), None)
 
 
-def use_managed_database(objects: list[KObj]) -> list[KObj]:
+def use_managed_database(objects: list[KObj], *, registry: bool = True) -> list[KObj]:
+    """`registry`: whether the model registry moves to the managed database too (False: it keeps its
+    in-cluster MySQL, which isolation copies into each team with the rest of the registry's server side)."""
     out: list[KObj] = []
     for o in objects:
         kind, ns, name = o.get("kind"), namespace_of(o) or "", name_of(o)
+        if not registry and (kind, ns, name) in REGISTRY_OBJECTS:
+            out.append(o)
+            continue
         if (kind, ns, name) in DROPPED:
             consumer = _consumer_of(name) if kind == "Deployment" else None
             if consumer is not None:

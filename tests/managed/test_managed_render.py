@@ -78,10 +78,12 @@ def test_no_in_cluster_mysql_or_seaweedfs(managed: Render) -> None:
         ("PersistentVolumeClaim", "kubeflow", "seaweedfs-pvc"),
     ):
         assert key not in objs, key
-    images = [c["image"] for o in managed.objects for c in containers(o) if o.get("kind") != "Job"]
+    # Each team's model registry keeps a MySQL of its own (test_each_teams_registry_keeps_its_own_database).
+    platform = [o for o in managed.objects if namespace_of(o) == "kubeflow" and o.get("kind") != "Job"]
+    images = [c["image"] for o in platform for c in containers(o)]
     assert not [i for i in images if i.split(":")[0].endswith(("mysql", "seaweedfs"))]
     # Nothing left that calls them: no host, no root Secret, no SeaweedFS identities.
-    text = json.dumps(managed.objects)
+    text = json.dumps([o for o in managed.objects if namespace_of(o) == "kubeflow"])
     assert [g for g in ("seaweedfs.kubeflow", "tcp(model-registry-db:", '"katib-mysql"') if g in text] == []
     assert ("Secret", "kubeflow", "mysql-root") not in objs
     assert ("Secret", "kubeflow", "seaweedfs-team-identities") not in objs
@@ -112,14 +114,37 @@ def test_components_read_the_stack_filled_host(managed: Render) -> None:
     assert katib["KATIB_MYSQL_DB_HOST"] == {"configMapKeyRef": {"name": db.KATIB_DATABASE_CONFIG, "key": "host"}}
     assert katib["DB_USER"] == "katib" and katib["KATIB_MYSQL_DB_DATABASE"] == "katib"
     assert _filled(objs[("ConfigMap", "kubeflow", db.KATIB_DATABASE_CONFIG)]) == {"host": db.HOST_VALUE}
+
+
+def test_each_teams_registry_keeps_its_own_database(managed: Render) -> None:
+    objs = by_key(managed.objects)
+    assert ("Job", "kubeflow", "model-registry-db-bootstrap") not in objs  # no shared registry database
+    for team in ("alpha", "beta"):
+        params = objs[("ConfigMap", team, "model-registry-db-parameters")]
+        assert STACK_VALUE_ANNOTATION not in annotations_of(params)  # not the managed server's host
+        args = " ".join(containers(objs[("Deployment", team, "model-registry-deployment")])[0]["args"])
+        assert "@tcp(model-registry-db:" in args  # the team's own MySQL Service, in its namespace
+        assert ("Deployment", team, "model-registry-db") in objs
+
+
+def test_without_teams_the_registry_uses_the_managed_database(source_cache: Path, tmp_path: Path) -> None:
+    objs = by_key(_render(source_cache, tmp_path, {**MANAGED, "teams": []}).objects)
     registry = objs[("ConfigMap", "kubeflow", "model-registry-db-parameters")]
     assert _filled(registry) == {"MYSQL_HOST": db.HOST_VALUE}
     assert registry["data"]["MYSQL_DATABASE"] == db.REGISTRY_DATABASE  # not KFP's metadb on the same server
     args = " ".join(containers(objs[("Deployment", "kubeflow", "model-registry-deployment")])[0]["args"])
     assert "tcp($(MYSQL_HOST):$(MYSQL_PORT))/$(MYSQL_DATABASE)" in args and "MYSQL_ROOT_PASSWORD" not in args
+    assert ("Job", "kubeflow", "model-registry-db-bootstrap") in objs and (
+        "Deployment",
+        "kubeflow",
+        "model-registry-db",
+    ) not in objs
 
 
-@pytest.mark.parametrize("consumer", db.CONSUMERS, ids=lambda c: c.component)
+# With teams the registry keeps its own MySQL per team (test above): KFP and Katib bootstrap here.
+@pytest.mark.parametrize(
+    "consumer", [c for c in db.CONSUMERS if c.component != "model-registry"], ids=lambda c: c.component
+)
 def test_each_component_bootstraps_its_own_database_and_user(managed: Render, consumer: db.Consumer) -> None:
     objs = by_key(managed.objects)
     job = objs[("Job", "kubeflow", f"{consumer.component}-db-bootstrap")]
@@ -130,6 +155,12 @@ def test_each_component_bootstraps_its_own_database_and_user(managed: Render, co
     for database in consumer.databases:
         assert f"GRANT ALL PRIVILEGES ON \\`{database}\\`.* TO '{consumer.user}'@'%';" in script
     assert script.count("GRANT") == len(consumer.databases)  # its own databases, nothing else
+    _bootstrap_reads_its_secrets(objs, consumer)
+
+
+def _bootstrap_reads_its_secrets(objs: dict[tuple[str, str, str], KObj], consumer: db.Consumer) -> None:
+    job = objs[("Job", "kubeflow", f"{consumer.component}-db-bootstrap")]
+    admin = objs[("Secret", "kubeflow", f"{consumer.component}-db-admin")]
     env = env_of(job, "bootstrap")
     assert env["USER_PASSWORD"] == {"secretKeyRef": {"name": consumer.password_ref[0], "key": consumer.password_ref[1]}}
     assert env["MYSQL_PWD"] == {"secretKeyRef": {"name": admin["metadata"]["name"], "key": "password"}}
@@ -163,7 +194,9 @@ def test_no_static_key_in_any_namespace(managed: Render) -> None:
 @pytest.mark.parametrize("team", ["alpha", "beta"])
 def test_each_team_writes_only_under_its_own_prefix(managed: Render, team: str) -> None:
     objs = by_key(managed.objects)
-    assert not [o for o in managed.objects if o.get("kind") == "Secret" and namespace_of(o) == team]
+    # No S3 key: the team's only Secret is its model registry's MySQL password.
+    secrets = [name_of(o) for o in managed.objects if o.get("kind") == "Secret" and namespace_of(o) == team]
+    assert secrets == ["model-registry-db-secrets"]
     launcher = objs[("ConfigMap", team, "kfp-launcher")]["data"]
     assert launcher["defaultPipelineRoot"] == f"s3://{BUCKET}/private-artifacts/{team}/v2/artifacts"
     assert yaml.safe_load(launcher["providers"])["s3"]["default"]["credentials"] == {"fromEnv": True}

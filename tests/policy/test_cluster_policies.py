@@ -237,5 +237,7 @@ def test_the_pack_entry_point_serves_the_platform_and_the_cluster_rules(monkeypa
     runpy.run_path(str(ROOT / "policy" / "__main__.py"), run_name="__main__")
     names = [p.name for p in served["policies"]]
     assert served["name"] == "kubeforge"
-    assert names[-6:] == [p.name for p in clusters.policies()]
+    cluster_rules = [p.name for p in clusters.policies()]
+    start = names.index(cluster_rules[0])
+    assert names[start : start + len(cluster_rules)] == cluster_rules  # the managed-data rules follow them
     assert "kubeforge-field-manager" in names and "kubeforge-kf001" in names
