@@ -318,7 +318,8 @@ def test_the_platform_reads_what_the_stack_created(platform_run: tuple[str, Mock
     kfp = maps["configmap-kubeflow-pipeline-install-config"]
     assert inputs(kfp)["data"]["dbHost"] == host == inputs(kfp)["data"]["mysqlHost"]
     assert inputs(maps["configmap-kubeflow-katib-database"])["data"]["host"] == host
-    assert inputs(maps["configmap-kubeflow-model-registry-db-parameters"])["data"]["MYSQL_HOST"] == host
+    # With teams each team's model registry keeps its own MySQL (kubeforge.managed: registry=not spec.teams).
+    assert "configmap-kubeflow-model-registry-db-parameters" not in maps
     for reg in maps.values():  # network -> database -> platform (a component dependency is its children)
         assert database.urn in reach[reg.urn], f"{reg.name} is applied before the database exists"
     secrets = {r.name: r for r in run.of_type("kubernetes:core/v1:Secret")}
@@ -338,7 +339,7 @@ def test_no_in_cluster_database_or_store_is_applied(platform_run: tuple[str, Moc
     cloud, run = platform_run
     objs = [o for g in run.of_type("kubernetes:yaml/v2:ConfigGroup") for o in g.inputs["objs"]]
     deployments = {o["metadata"]["name"] for o in objs if o["kind"] == "Deployment"}
-    assert not deployments & {"mysql", "katib-mysql", "model-registry-db"}
+    assert not deployments & {"mysql", "katib-mysql"}  # the registry's MySQL goes to each team (with teams)
     assert ("seaweedfs" in deployments) == (cloud == "aks")  # S3 on eks, GCS on gke; blob is refused upstream
     team_secrets = [
         r
@@ -346,7 +347,13 @@ def test_no_in_cluster_database_or_store_is_applied(platform_run: tuple[str, Moc
         if inputs(r)["metadata"].get("namespace") in ("alpha", "beta")
     ]
     team_secrets += [o for o in objs if o["kind"] == "Secret" and o["metadata"].get("namespace") in ("alpha", "beta")]
+    # Each team's own model registry database keeps its credentials there; no object-store key may.
+    team_secrets = [r for r in team_secrets if not _name(r).startswith("model-registry")]
     assert (team_secrets == []) == (cloud != "aks"), "no key in a team's namespace when the store is S3 or GCS"
+
+
+def _name(r: Registration | dict[str, Any]) -> str:
+    return str((inputs(r) if isinstance(r, Registration) else r)["metadata"]["name"])
 
 
 def test_managed_data_without_the_stack_s_cluster_is_refused(renderer: Renderer) -> None:
