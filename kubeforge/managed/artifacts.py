@@ -115,7 +115,9 @@ def _api_server(dep: KObj, spec: PlatformSpec) -> list[KObj]:
 def _ui(dep: KObj, spec: PlatformSpec) -> KObj:
     if spec.data.artifacts.provider == "gcs":
         return _env(dep, "ml-pipeline-ui", {})  # gs:// through the Google client's default credentials
-    return _env(dep, "ml-pipeline-ui", {"AWS_REGION": str(spec.cloud.region), "AWS_S3_ENDPOINT": storage_endpoint(spec)})
+    return _env(
+        dep, "ml-pipeline-ui", {"AWS_REGION": str(spec.cloud.region), "AWS_S3_ENDPOINT": storage_endpoint(spec)}
+    )
 
 
 def use_managed_artifacts(spec: PlatformSpec, objects: list[KObj]) -> list[KObj]:

@@ -315,7 +315,14 @@ def managed_data(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> lis
             for cidr, port in gcs.METADATA_SERVER:
                 metadata = Side(cidrs=(cidr,))
                 out.append(
-                    Allow(f"workload-identity-ml-pipeline-ui-{port}", "pipelines", reason, Side("kubeflow", pods), metadata, tcp(port))
+                    Allow(
+                        f"workload-identity-ml-pipeline-ui-{port}",
+                        "pipelines",
+                        reason,
+                        Side("kubeflow", pods),
+                        metadata,
+                        tcp(port),
+                    )
                 )
     return out
 

@@ -652,9 +652,7 @@ class PlatformSpec(Model):
         if art.managed and art.bucket is None:
             raise ValueError(f"data.artifacts.bucket: data.artifacts.provider {art.provider} needs a bucket name")
         if art.provider == "gcs" and art.bucket is not None and "." in art.bucket:
-            raise ValueError(
-                "data.artifacts.bucket: a GCS bucket name with dots needs a verified domain; use dashes"
-            )
+            raise ValueError("data.artifacts.bucket: a GCS bucket name with dots needs a verified domain; use dashes")
         if art.provider == "gcs" and art.bucket is not None:
             longest = max((t.name for t in self.teams), key=len, default="")
             if len(art.bucket) + 1 + len(longest) > GCS_BUCKET_MAX:

@@ -175,7 +175,9 @@ class GkeData(DataServices):
                 member=member,
                 opts=self.child(),
             )
-        hmac = gcp.storage.HmacKey(f"{base}-kfp-api", service_account_email=api.email, project=project, opts=self.child())
+        hmac = gcp.storage.HmacKey(
+            f"{base}-kfp-api", service_account_email=api.email, project=project, opts=self.child()
+        )
         self.values[gcs.HMAC_ACCESS_VALUE] = pulumi.Output.secret(hmac.access_id)
         self.values[gcs.HMAC_SECRET_VALUE] = pulumi.Output.secret(hmac.secret)
         self.exports["buckets"] = sorted(buckets)

@@ -105,7 +105,10 @@ def test_each_team_writes_its_own_bucket_without_a_key(managed: Render, team: st
     repo = json.loads(objs[("ConfigMap", team, "artifact-repositories")]["data"]["default-namespaced"])
     assert repo == {
         "archiveLogs": True,
-        "gcs": {"bucket": f"{BUCKET}-{team}", "keyFormat": f"private-artifacts/{team}/{{{{workflow.name}}}}/{{{{pod.name}}}}"},
+        "gcs": {
+            "bucket": f"{BUCKET}-{team}",
+            "keyFormat": f"private-artifacts/{team}/{{{{workflow.name}}}}/{{{{pod.name}}}}",
+        },
     }
     proxy = env_of(objs[("Deployment", team, gcs.ARTIFACT_PROXY)], gcs.ARTIFACT_PROXY)
     assert not STATIC_KEY_ENV & set(proxy) and "AWS_S3_ENDPOINT" not in proxy
@@ -135,6 +138,12 @@ def test_only_steps_the_proxy_and_the_ui_reach_the_metadata_server(managed: Rend
         Flow("step-google-apis", step, FlowSide(ip="199.36.153.9"), 443),
         Flow("step-internet", step, FlowSide(ip="8.8.8.8"), 443, expect="deny"),
         Flow("ui-metadata", FlowSide("kubeflow", {"app": "ml-pipeline-ui"}), FlowSide(ip="169.254.169.254"), 80),
-        Flow("api-metadata", FlowSide("kubeflow", {"app": "ml-pipeline"}), FlowSide(ip="169.254.169.254"), 80, expect="deny"),
+        Flow(
+            "api-metadata",
+            FlowSide("kubeflow", {"app": "ml-pipeline"}),
+            FlowSide(ip="169.254.169.254"),
+            80,
+            expect="deny",
+        ),
     ]
     assert [(r.flow.name, r.passed) for r in check_flows(network, flows)] == [(f.name, True) for f in flows]

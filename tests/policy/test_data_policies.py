@@ -195,7 +195,9 @@ def test_a_public_gcs_bucket() -> None:
     assert found == ["kubeforge-gcs-public-access"]
 
 
-def planted_on(cloud: str, type_: str, pick: Callable[[dict[str, Any]], bool], mutate: Callable[[dict[str, Any]], None]) -> list[str]:
+def planted_on(
+    cloud: str, type_: str, pick: Callable[[dict[str, Any]], bool], mutate: Callable[[dict[str, Any]], None]
+) -> list[str]:
     """Like planted, on the one `type_` resource whose inputs `pick` selects."""
     regs = registrations(cloud)
     matching = [r for r in regs if r.type == type_ and pick(unwrap(r.inputs))]

@@ -91,7 +91,12 @@ def test_gcs_elsewhere_names_the_field() -> None:
 
 def test_gcs_team_buckets_too_long_name_the_field() -> None:
     teams = [{"name": "a" * 20, "owners": ["alice@example.com"]}]
-    extra = {"cloud": ACCOUNT["gke"], "teams": teams, "identity": {"groups": []}, "data": {"artifacts": {**GCS, "bucket": "b" * 50}}}
+    extra = {
+        "cloud": ACCOUNT["gke"],
+        "teams": teams,
+        "identity": {"groups": []},
+        "data": {"artifacts": {**GCS, "bucket": "b" * 50}},
+    }
     message = error("gke", extra)
     assert message.startswith("data.artifacts.bucket: each team gets its own bucket <bucket>-<team>, at most 63 ")
 

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from kubeforge.errors import BadInput
+from kubeforge.managed import gcs
 from kubeforge.managed.network import database_cidr, database_subnets
 from kubeforge.names import STACK_VALUE_PLACEHOLDER
 from kubeforge.spec import PlatformSpec, load_spec
 from stacks.config import StackConfig
-from kubeforge.managed import gcs
 from stacks.data.shape import API_ACCOUNT, GCS_READ, GCS_WRITE, object_prefixes, team_prefixes, wif_principal
 from stacks.mocked import (
     CLOUD_OUTPUTS,
