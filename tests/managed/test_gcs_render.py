@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from kubeforge.check.reachability import STEP, forbidden_flows, reachability_findings, required_flows
+from kubeforge.check.validate import validate_objects
 from kubeforge.identity import FileSecretStore
 from kubeforge.k8s import KObj, annotations_of, name_of, namespace_of, pod_spec
 from kubeforge.managed import gcs
@@ -147,3 +148,24 @@ def test_only_steps_the_proxy_and_the_ui_reach_the_metadata_server(managed: Rend
         ),
     ]
     assert [(r.flow.name, r.passed) for r in check_flows(network, flows)] == [(f.name, True) for f in flows]
+
+
+def test_what_gcs_changes_passes_the_kubernetes_schemas(managed: Render) -> None:
+    """The objects this mode writes or rewrites, against the strict schemas of the spec's Kubernetes."""
+    objs = by_key(managed.objects)
+    changed = [
+        objs[("Secret", "kubeflow", gcs.HMAC_SECRET)],
+        objs[("Deployment", "kubeflow", "ml-pipeline")],
+        objs[("Deployment", "kubeflow", "ml-pipeline-ui")],
+        objs[("ConfigMap", "kubeflow", "workflow-controller-configmap")],
+        *(objs[("ConfigMap", t, n)] for t in ("alpha", "beta") for n in ("kfp-launcher", "artifact-repositories")),
+    ]
+    identity = [o for o in managed.objects if "workload-identity" in name_of(o) and o.get("kind") == "NetworkPolicy"]
+    assert sorted({namespace_of(o) for o in identity}) == ["alpha", "beta", "kubeflow"]
+    changed += identity
+    errors = [
+        (f.path, f.message)
+        for f in validate_objects(changed, managed.spec.cluster.kubernetes_minor)
+        if f.severity == "error"
+    ]
+    assert errors == []
