@@ -2,11 +2,12 @@
 
 Each rule reads the resource's inputs (camelCase, as Pulumi sends them to the provider), so it holds for any
 program: a database reachable from the internet, unencrypted or without backups, a bucket without its public
-access block or its encryption. policy/__main__.py adds these to the pack beside the cluster rules.
+access block or its encryption, a team's principal on another team's GCS bucket. policy/__main__.py adds these to the pack beside the cluster rules.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,6 +27,10 @@ S3_BUCKET = "aws:s3/bucket:Bucket"
 S3_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 S3_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 GCS_BUCKET = "gcp:storage/bucket:Bucket"
+GCS_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
+# A Workload Identity Federation for GKE principal: `.../subject/ns/<namespace>/sa/<service account>`.
+WIF_SUBJECT = re.compile(r"^principal://iam\.googleapis\.com/.+/subject/ns/([^/]+)/sa/([^/]+)$")
+TEAM_LABEL = "kubeforge-team"
 BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 Props = dict[str, Any]
@@ -85,6 +90,34 @@ def gcs_bucket(resource_type: str, props: Props) -> Iterator[str]:
         yield "GCS bucket does not enforce public access prevention (publicAccessPrevention)"
 
 
+def gcs_protection(resource_type: str, props: Props) -> Iterator[str]:
+    if resource_type != GCS_BUCKET:
+        return
+    if props.get("uniformBucketLevelAccess") is not True:
+        yield "GCS bucket allows object ACLs: set uniformBucketLevelAccess true (IAM only)"
+    if not _get(props, "encryption", "defaultKmsKeyName"):
+        yield "GCS bucket is not encrypted with a Cloud KMS key (encryption.defaultKmsKeyName)"
+
+
+def gcs_team_grants(resources: list[Any]) -> Iterator[tuple[str, str]]:
+    """A team's Workload Identity principal is granted on its own bucket only (the bucket's kubeforge-team
+    label); the platform's principals (namespace kubeflow) are not a team's."""
+    owner = {
+        str(r.props.get("name")): str((r.props.get("labels") or {}).get(TEAM_LABEL, ""))
+        for r in resources
+        if r.resource_type == GCS_BUCKET
+    }
+    for r in resources:
+        if r.resource_type != GCS_MEMBER:
+            continue
+        match = WIF_SUBJECT.match(str((r.props or {}).get("member") or ""))
+        if not match or match.group(1) == "kubeflow":
+            continue
+        bucket = str(r.props.get("bucket"))
+        if owner.get(bucket) != match.group(1):
+            yield r.urn, f"team {match.group(1)}'s principal is granted on bucket {bucket}, not its own"
+
+
 # --- an S3 bucket's protections are separate resources: stack rules -----------------------------------------
 def _parent(resource: Any) -> str:
     opts = getattr(resource, "opts", None)
@@ -131,11 +164,13 @@ RULES: list[tuple[str, str, Check]] = [
     ("kubeforge-database-encryption", "A managed database is encrypted with a managed key.", database_unencrypted),
     ("kubeforge-database-backups", "A managed database keeps automated backups.", backups_off),
     ("kubeforge-gcs-public-access", "A GCS bucket enforces public access prevention.", gcs_bucket),
+    ("kubeforge-gcs-protection", "A GCS bucket is IAM-only and encrypted with a Cloud KMS key.", gcs_protection),
 ]
 StackCheck = Callable[[list[Any]], Iterator[tuple[str, str]]]
 STACK_RULES: list[tuple[str, str, StackCheck]] = [
     ("kubeforge-bucket-public-access", "Every S3 bucket blocks public access.", s3_public_access),
     ("kubeforge-bucket-encryption", "Every S3 bucket is encrypted with a KMS key.", s3_encryption),
+    ("kubeforge-gcs-team-grants", "A team's principal is granted on its own GCS bucket only.", gcs_team_grants),
 ]
 
 

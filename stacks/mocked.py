@@ -76,11 +76,15 @@ CLOUD_OUTPUTS: dict[str, dict[str, Any]] = {
         "email": "service-123456789012@gcp-sa-cloud-sql.iam.gserviceaccount.com"
     },
     "azure-native:dbformysql:Server": {"fullyQualifiedDomainName": "kubeforge-kubeflow-db.mysql.database.azure.com"},
+    "gcp:storage/hmacKey:HmacKey": {"accessId": "GOOGFAKEHMACACCESSID", "secret": "fake-hmac-secret"},
 }
 FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n"
 CLOUD_CALLS: dict[str, dict[str, Any]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": {"names": ["us-east-1a", "us-east-1b", "us-east-1c"]},
     "gcp:organizations/getProject:getProject": {"number": "123456789012"},
+    "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": {
+        "emailAddress": "service-123456789012@gs-project-accounts.iam.gserviceaccount.com"
+    },
     "azure-native:authorization:getClientConfig": {"tenantId": "00000000-0000-0000-0000-0000000000ff"},
     "azure-native:containerservice:listManagedClusterUserCredentials": {
         "kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(FAKE_KUBECONFIG.encode()).decode()}]

@@ -16,6 +16,7 @@ from kubeforge.findings import Finding
 from kubeforge.isolation.datapaths import artifact_problems, registry_problems, shared_store_paths
 from kubeforge.isolation.registry import REGISTRY_DB_PODS, SERVER_PODS, SERVER_PORT
 from kubeforge.k8s import KObj, name_of, namespace_of
+from kubeforge.managed import gcs
 from kubeforge.managed.network import DATABASE_PORT, STORAGE_PORT, database_cidr
 from kubeforge.monitoring.monitors import APP_PORT_ANNOTATION, MERGED_PORT
 from kubeforge.names import KUBE_DNS_PODS
@@ -30,6 +31,7 @@ from kubeforge.spec.model import PlatformSpec, Team
 from kubeforge.tenancy.kfp import ARTIFACT_PROXY, ARTIFACT_PROXY_PORT
 
 PROBE = {"kubeforge.io/probe": "workload"}
+STEP = {gcs.WORKFLOW_POD_LABEL: "kubeforge-probe"}  # a pipeline step as Argo labels it
 PROBE_PORT = 8888
 CONTROL_PLANE_POD = {"kubeforge.io/probe": "kube-system"}
 OUTSIDE = "198.51.100.7"  # TEST-NET-2: a public address standing for "the internet" and external clients
@@ -66,7 +68,14 @@ def synthetic_objects(spec: PlatformSpec) -> list[KObj]:
         _deployment("control-plane", "kube-system", CONTROL_PLANE_POD, [("https", 10250, "TCP")]),
     ]
     out += [_deployment("probe", t.name, PROBE, [("http", PROBE_PORT, "TCP")]) for t in spec.teams]
+    if _workload_identity(spec):
+        out += [_deployment("pipeline-step", t.name, STEP, [("http", PROBE_PORT, "TCP")]) for t in spec.teams]
     return out
+
+
+def _workload_identity(spec: PlatformSpec) -> bool:
+    """GCS: a team's pipeline steps get their token from the GKE metadata server (kubeforge.managed.gcs)."""
+    return spec.data.artifacts.provider == "gcs" and spec.enabled("pipelines")
 
 
 def _address(cidr: str) -> str:
@@ -126,6 +135,12 @@ def required_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
         if spec.data.artifacts.managed and spec.enabled("pipelines"):
             store = FlowSide(ip=_address(spec.data.artifacts.endpoint_cidrs[0]))
             flows.append(Flow(f"team-artifact-store[{team.name}]", probe, store, STORAGE_PORT))
+        if _workload_identity(spec):
+            step = FlowSide(team.name, STEP)
+            flows += [
+                Flow(f"team-workload-identity[{team.name}]:{port}", step, FlowSide(ip=_address(cidr)), port)
+                for cidr, port in gcs.METADATA_SERVER
+            ]
         flows += [f for a in per_team for f in _allow_flows(a, team, inv)]
     return flows
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from kubeforge.managed import gcs
 from kubeforge.spec.model import PlatformSpec
 
 DATABASE_PORT = 3306
@@ -28,5 +29,7 @@ def database_subnets(spec: PlatformSpec, count: int) -> list[str]:
 
 
 def storage_endpoint(spec: PlatformSpec) -> str:
-    """The object store's API host (regional, so traffic stays in the ranges the spec lists)."""
+    """The object store's API host (S3: regional, so traffic stays in the ranges the spec lists)."""
+    if spec.data.artifacts.provider == "gcs":
+        return gcs.ENDPOINT
     return f"s3.{spec.cloud.region}.amazonaws.com"

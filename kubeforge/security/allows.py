@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 
 from kubeforge.errors import RenderFailed
+from kubeforge.managed import gcs
 from kubeforge.managed.artifacts import PLATFORM_CLIENTS
 from kubeforge.managed.database import BOOTSTRAP_LABEL
 from kubeforge.managed.network import DATABASE_PORT, STORAGE_PORT, database_cidr
@@ -304,6 +305,23 @@ def managed_data(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> lis
                 out.append(
                     Allow(
                         f"managed-artifacts-{name}", component, reason, Side("kubeflow", pods), store, tcp(STORAGE_PORT)
+                    )
+                )
+    if spec.data.artifacts.provider == "gcs" and spec.enabled("pipelines"):
+        # The UI reads gs:// as its own Workload Identity principal; the API server uses its HMAC key instead.
+        pods = {"app": "ml-pipeline-ui"}
+        if inv.pods("kubeflow", pods):
+            reason = "fetches its Workload Identity token from the GKE metadata server"
+            for cidr, port in gcs.METADATA_SERVER:
+                metadata = Side(cidrs=(cidr,))
+                out.append(
+                    Allow(
+                        f"workload-identity-ml-pipeline-ui-{port}",
+                        "pipelines",
+                        reason,
+                        Side("kubeflow", pods),
+                        metadata,
+                        tcp(port),
                     )
                 )
     return out

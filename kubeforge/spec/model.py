@@ -503,17 +503,16 @@ ArtifactsProvider = Literal["in-cluster", "s3", "gcs", "blob"]
 # Which cloud each managed service runs on: the stack creates it next to that cloud's cluster.
 DATABASE_CLOUD: dict[str, str] = {"rds": "eks", "cloudsql": "gke", "azure-mysql": "aks"}
 ARTIFACTS_CLOUD: dict[str, str] = {"s3": "eks", "gcs": "gke", "blob": "aks"}
-# Why an object store is refused although its cloud matches: what upstream KFP 2.16 cannot do.
+# Why an object store is refused although its cloud matches: what upstream cannot do (README: Managed data).
 ARTIFACTS_UNSUPPORTED: dict[str, str] = {
-    "gcs": (
-        "KFP's API server has no Google Cloud Storage driver with workload identity (upstream's object-store "
-        "guide: GCS with app credentials is not supported), and HMAC keys are static keys; keep in-cluster on gke"
-    ),
     "blob": (
-        "KFP's launcher and API server have no Azure Blob driver (they take s3://, gs:// and minio:// roots) "
-        "and Blob has no S3 API; keep in-cluster on aks"
+        "KFP 2.16's launcher takes gs://, s3://, minio:// and mem:// pipeline roots only "
+        "(backend/src/v2/objectstore/config.go, ParseBucketPathToConfig: no azblob://) and its API server speaks "
+        "S3 only, which Blob does not; keep in-cluster on aks"
     ),
 }
+# A GCS bucket name has at most 63 characters; each team gets `<bucket>-<team>` (kubeforge.managed.gcs).
+GCS_BUCKET_MAX = 63
 
 
 class DatabaseSpec(Model):
@@ -544,7 +543,8 @@ class ArtifactsSpec(Model):
     """KFP's artifact store: in-cluster SeaweedFS, or the cloud's object store through workload identity."""
 
     provider: ArtifactsProvider = Field(
-        default="in-cluster", description="in-cluster (SeaweedFS) or s3 (eks); gcs and blob are refused (why: README)."
+        default="in-cluster",
+        description="in-cluster (SeaweedFS), s3 (eks) or gcs (gke); blob is refused (why: README).",
     )
     bucket: str | None = Field(
         default=None,
@@ -554,8 +554,9 @@ class ArtifactsSpec(Model):
     endpoint_cidrs: list[EgressCidr] = Field(
         default_factory=list,
         description=(
-            "Address ranges of the object store's API that pipeline pods may reach on 443 (the S3 ranges of your "
-            "region, from ip-ranges.json); required when not in-cluster: teams get no wider internet egress."
+            "Address ranges of the object store's API that pipeline pods may reach on 443 (s3: your region's S3 "
+            "ranges from ip-ranges.json; gcs: 199.36.153.8/30 with a private.googleapis.com DNS zone, or Google's "
+            "ranges from goog.json); required when not in-cluster: teams get no wider internet egress."
         ),
     )
 
@@ -650,6 +651,15 @@ class PlatformSpec(Model):
             )
         if art.managed and art.bucket is None:
             raise ValueError(f"data.artifacts.bucket: data.artifacts.provider {art.provider} needs a bucket name")
+        if art.provider == "gcs" and art.bucket is not None and "." in art.bucket:
+            raise ValueError("data.artifacts.bucket: a GCS bucket name with dots needs a verified domain; use dashes")
+        if art.provider == "gcs" and art.bucket is not None:
+            longest = max((t.name for t in self.teams), key=len, default="")
+            if len(art.bucket) + 1 + len(longest) > GCS_BUCKET_MAX:
+                raise ValueError(
+                    f"data.artifacts.bucket: each team gets its own bucket <bucket>-<team>, at most {GCS_BUCKET_MAX} "
+                    f"characters: {art.bucket}-{longest} is {len(art.bucket) + 1 + len(longest)}"
+                )
         if art.managed and not art.endpoint_cidrs:
             raise ValueError(
                 f"data.artifacts.endpoint_cidrs: data.artifacts.provider {art.provider} needs the object store's "

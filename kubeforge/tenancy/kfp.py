@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from kubeforge.k8s import KObj, meta, obj
+from kubeforge.managed import gcs
 from kubeforge.managed.artifacts import team_launcher_data, team_repository
 from kubeforge.managed.network import storage_endpoint
 from kubeforge.names import GENERATED_SECRET_ANNOTATION, KFP_API_SA, KFP_UI_SA, TEAMS_COMPONENT
@@ -15,7 +16,7 @@ from kubeforge.secrets import team_artifact_keys
 from kubeforge.spec.model import PlatformSpec, Team
 from kubeforge.tenancy.objectstore import ObjectStore
 
-ARTIFACT_PROXY = "ml-pipeline-ui-artifact"
+ARTIFACT_PROXY = gcs.ARTIFACT_PROXY
 VISUALIZATION = "ml-pipeline-visualizationserver"
 ARTIFACT_PROXY_PORT = 3000
 VISUALIZATION_PORT = 8888
@@ -125,7 +126,7 @@ def _managed_config(spec: PlatformSpec, team: Team) -> list[KObj]:
     launcher = obj("v1", "ConfigMap", meta("kfp-launcher", ns, TEAMS_COMPONENT), data=launcher_data)
     repo_md = meta("artifact-repositories", ns, TEAMS_COMPONENT)
     repo_md["annotations"] = {"workflows.argoproj.io/default-artifact-repository": "default-namespaced"}
-    text = team_repository(spec, f"private-artifacts/{ns}/{{{{workflow.name}}}}/{{{{pod.name}}}}")
+    text = team_repository(spec, ns, f"private-artifacts/{ns}/{{{{workflow.name}}}}/{{{{pod.name}}}}")
     argo = obj("v1", "ConfigMap", repo_md, data={"default-namespaced": text})
     return [launcher, _metadata_config(team), argo]
 
@@ -162,10 +163,14 @@ def kfp_objects(
         return []
     version = lock.components["pipelines"].version  # the frontend images are KFP's, at the locked version
     if store is None:
-        env: list[dict[str, object]] = [
-            {"name": "AWS_REGION", "value": str(spec.cloud.region)},
-            {"name": "AWS_S3_ENDPOINT", "value": storage_endpoint(spec)},
-        ]
+        env: list[dict[str, object]] = (
+            []  # gs:// through the Google client's default credentials (Workload Identity)
+            if spec.data.artifacts.provider == "gcs"
+            else [
+                {"name": "AWS_REGION", "value": str(spec.cloud.region)},
+                {"name": "AWS_S3_ENDPOINT", "value": storage_endpoint(spec)},
+            ]
+        )
         out = _managed_config(spec, team)
     else:
         env = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kubeforge.k8s import KObj, meta, obj
+from kubeforge.managed import gcs
 from kubeforge.managed.network import STORAGE_PORT
 from kubeforge.names import (
     INGRESS_GATEWAY_PODS,
@@ -73,6 +74,18 @@ def _policy(team: Team, name: str, spec: dict[str, object]) -> KObj:
         meta(name, team.name, TEAMS_COMPONENT),
         spec={"podSelector": {}, **spec},
     )
+
+
+def workload_identity_policies(team: Team) -> list[KObj]:
+    """GCS: pipeline steps and the artifact proxy fetch their Workload Identity token from the GKE metadata
+    server; every other pod of the team (notebooks) stays off the metadata address."""
+    egress = [{"to": [{"ipBlock": {"cidr": c}}], "ports": _tcp(p)} for c, p in gcs.METADATA_SERVER]
+    steps = {"matchExpressions": [{"key": gcs.WORKFLOW_POD_LABEL, "operator": "Exists"}]}
+    proxy = {"matchLabels": {"app": gcs.ARTIFACT_PROXY}}
+    return [
+        _policy(team, name, {"podSelector": pods, "policyTypes": ["Egress"], "egress": egress})
+        for name, pods in (("allow-workload-identity-steps", steps), ("allow-workload-identity-proxy", proxy))
+    ]
 
 
 def egress_rules(team: Team) -> list[dict[str, object]]:
@@ -162,6 +175,8 @@ def network_policies(spec: PlatformSpec, team: Team, pipelines: bool, store: Obj
             "ingress": [{"from": [ns_peer("kubeflow", REGISTRY_UI_PODS)], "ports": _tcp(REGISTRY_PORT)}],
         }
         policies.append(_policy(team, "allow-model-registry-ui", registry))
+    if pipelines and store is None and spec.data.artifacts.provider == "gcs":
+        policies += workload_identity_policies(team)
     extra = egress_rules(team)
     if extra:
         policies.append(_policy(team, "allow-egress-list", {"policyTypes": ["Egress"], "egress": extra}))

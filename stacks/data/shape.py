@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 from kubeforge.isolation.stores import TEAM_PREFIXES
+from kubeforge.managed import gcs
+from kubeforge.managed.artifacts import TEAM_CLIENT
 from kubeforge.spec.model import PlatformSpec
 
 DEFAULT_SIZES = {"rds": "db.t4g.medium", "cloudsql": "db-custom-2-7680", "azure-mysql": "Standard_B2ms"}
@@ -117,3 +119,47 @@ def object_prefixes(policy: str, bucket: str) -> list[str]:
                 else:
                     out += [str(c).rstrip("*").rstrip("/") for c in ([cond] if isinstance(cond, str) else cond)]
     return sorted(set(out))
+
+
+# --- GCS (gke): one bucket per team, grants to Workload Identity principals ------------------------------------
+GCS_WRITE = "roles/storage.objectUser"  # objects: create, get, list, update, delete
+GCS_READ = "roles/storage.objectViewer"
+GCS_BUCKET_GET = "roles/storage.legacyBucketReader"  # buckets.get: the API server checks its bucket at start
+API_ACCOUNT = "kubeflow/ml-pipeline (HMAC)"  # not a Kubernetes principal: the HMAC key's service account
+
+
+def gcs_buckets(spec: PlatformSpec) -> dict[str, str]:
+    """Bucket name -> whose: the platform's (pipeline specs) and one per team (its artifacts and logs)."""
+    out = {gcs.platform_bucket(spec): ""}
+    if spec.enabled("pipelines"):
+        out.update({gcs.team_bucket(spec, t.name): t.name for t in sorted(spec.teams, key=lambda t: t.name)})
+    return out
+
+
+def gcs_grants(spec: PlatformSpec) -> list[tuple[str, str, str]]:
+    """(bucket, role, grantee): a team's `default-editor` writes its own bucket only, KFP's UI reads every
+    bucket, and the API server's HMAC account writes the platform bucket only. Grantee: `namespace/ksa`."""
+    out: list[tuple[str, str, str]] = []
+    for bucket, team in gcs_buckets(spec).items():
+        if team:
+            out.append((bucket, GCS_WRITE, f"{team}/{TEAM_CLIENT}"))
+        else:
+            out += [(bucket, GCS_WRITE, API_ACCOUNT), (bucket, GCS_BUCKET_GET, API_ACCOUNT)]
+        out.append((bucket, GCS_READ, "kubeflow/ml-pipeline-ui"))
+    return out
+
+
+def gcs_account_id(cluster: str) -> str:
+    """The API server's service account id: 6-30 characters, a letter first, no hyphen last."""
+    return f"kf-{cluster}"[:22].rstrip("-") + "-kfp-api"
+
+
+def wif_principal(project_number: str, project: str, grantee: str) -> str:
+    """Workload Identity Federation for GKE: a Kubernetes service account as an IAM principal (no Google
+    service account, no annotation on the Kubernetes side)."""
+    namespace, ksa = grantee.split("/")
+    pool = f"{project}.svc.id.goog"
+    return (
+        f"principal://iam.googleapis.com/projects/{project_number}/locations/global/workloadIdentityPools/"
+        f"{pool}/subject/ns/{namespace}/sa/{ksa}"
+    )

@@ -34,7 +34,15 @@ SPECS: dict[str, dict[str, Any]] = {
             "artifacts": {"provider": "s3", "bucket": "kf-artifacts-example", "endpoint_cidrs": ["52.216.0.0/15"]},
         }
     },
-    "gke": {"cloud": {"project": "ml-platform-prod"}, "data": {"database": {"provider": "cloudsql"}}},
+    "gke": {
+        "cloud": {"project": "ml-platform-prod"},
+        "teams": [{"name": "alpha", "owners": ["alice@example.com"]}, {"name": "beta", "owners": ["bob@example.com"]}],
+        "identity": {"groups": []},
+        "data": {
+            "database": {"provider": "cloudsql"},
+            "artifacts": {"provider": "gcs", "bucket": "kf-artifacts-example", "endpoint_cidrs": ["199.36.153.8/30"]},
+        },
+    },
     "aks": {
         "cloud": {"subscription": "00000000-0000-0000-0000-000000000001"},
         "data": {"database": {"provider": "azure-mysql"}},
@@ -90,8 +98,10 @@ def test_the_pack_has_the_documented_rules() -> None:
         "kubeforge-database-encryption",
         "kubeforge-database-backups",
         "kubeforge-gcs-public-access",
+        "kubeforge-gcs-protection",
         "kubeforge-bucket-public-access",
         "kubeforge-bucket-encryption",
+        "kubeforge-gcs-team-grants",
     ]
 
 
@@ -170,7 +180,51 @@ def test_a_public_gcs_bucket() -> None:
     for policy in data.policies():
         if isinstance(policy, ResourceValidationPolicy):
             args = ResourceValidationArgs(
-                data.GCS_BUCKET, {"publicAccessPrevention": "inherited"}, "urn:x", "b", policy_options(""), None
+                data.GCS_BUCKET,
+                {
+                    "publicAccessPrevention": "inherited",
+                    "uniformBucketLevelAccess": True,
+                    "encryption": {"defaultKmsKeyName": "projects/p/locations/l/keyRings/r/cryptoKeys/k"},
+                },
+                "urn:x",
+                "b",
+                policy_options(""),
+                None,
             )
             policy.validate(args, lambda message, urn=None, name=policy.name: found.append(name))
     assert found == ["kubeforge-gcs-public-access"]
+
+
+def planted_on(
+    cloud: str, type_: str, pick: Callable[[dict[str, Any]], bool], mutate: Callable[[dict[str, Any]], None]
+) -> list[str]:
+    """Like planted, on the one `type_` resource whose inputs `pick` selects."""
+    regs = registrations(cloud)
+    matching = [r for r in regs if r.type == type_ and pick(unwrap(r.inputs))]
+    assert len(matching) == 1, f"{cloud} registers {len(matching)} matching {type_}"
+    mutate(matching[0].inputs)
+    return sorted({name for name, _ in violations(regs)})
+
+
+def _bucket(name: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda props: props.get("name") == name
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "rule"),
+    [
+        ("publicAccessPrevention", "inherited", "kubeforge-gcs-public-access"),
+        ("uniformBucketLevelAccess", False, "kubeforge-gcs-protection"),
+        ("encryption", None, "kubeforge-gcs-protection"),
+    ],
+)
+def test_an_unprotected_team_bucket(path: str, value: Any, rule: str) -> None:
+    assert planted_on("gke", data.GCS_BUCKET, _bucket("kf-artifacts-example-alpha"), _set(path, value)) == [rule]
+
+
+def test_a_team_principal_on_another_team_s_bucket() -> None:
+    def alpha_writer(props: dict[str, Any]) -> bool:
+        return str(props.get("member", "")).endswith("/subject/ns/alpha/sa/default-editor")
+
+    found = planted_on("gke", data.GCS_MEMBER, alpha_writer, _set("bucket", "kf-artifacts-example-beta"))
+    assert found == ["kubeforge-gcs-team-grants"]

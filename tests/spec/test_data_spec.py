@@ -76,12 +76,41 @@ def test_the_object_store_ranges_never_cover_cloud_metadata() -> None:
     assert "cloud metadata" in message
 
 
-@pytest.mark.parametrize(("cloud", "store"), [("gke", "gcs"), ("aks", "blob")])
-def test_gcs_and_blob_are_refused_with_the_reason(cloud: str, store: str) -> None:
-    extra = {"cloud": ACCOUNT[cloud], "data": {"artifacts": {"provider": store, "bucket": "kf-artifacts-example"}}}
-    message = error(cloud, extra)
-    assert message.startswith(f"data.artifacts.provider: {store} is not supported: ")
-    assert f"keep in-cluster on {cloud}" in message
+GCS = {"provider": "gcs", "bucket": "kf-artifacts-example", "endpoint_cidrs": ["199.36.153.8/30"]}
+
+
+def test_gcs_on_gke_with_its_bucket_and_ranges() -> None:
+    spec = load_spec("gke", extra={"cloud": ACCOUNT["gke"], "data": {"artifacts": GCS}})
+    assert spec.data.artifacts.managed and spec.data.artifacts.provider == "gcs"
+
+
+def test_gcs_elsewhere_names_the_field() -> None:
+    message = error("eks", {"data": {"artifacts": GCS}})
+    assert message == "data.artifacts.provider: gcs runs next to a gke cluster, but cloud.provider is 'eks'"
+
+
+def test_gcs_team_buckets_too_long_name_the_field() -> None:
+    teams = [{"name": "a" * 20, "owners": ["alice@example.com"]}]
+    extra = {
+        "cloud": ACCOUNT["gke"],
+        "teams": teams,
+        "identity": {"groups": []},
+        "data": {"artifacts": {**GCS, "bucket": "b" * 50}},
+    }
+    message = error("gke", extra)
+    assert message.startswith("data.artifacts.bucket: each team gets its own bucket <bucket>-<team>, at most 63 ")
+
+
+def test_gcs_bucket_with_dots_names_the_field() -> None:
+    extra = {"cloud": ACCOUNT["gke"], "data": {"artifacts": {**GCS, "bucket": "kf.artifacts.example"}}}
+    assert error("gke", extra).startswith("data.artifacts.bucket: a GCS bucket name with dots needs a verified domain")
+
+
+def test_blob_is_refused_naming_the_upstream_limit() -> None:
+    extra = {"cloud": ACCOUNT["aks"], "data": {"artifacts": {"provider": "blob", "bucket": "kf-artifacts-example"}}}
+    message = error("aks", extra)
+    assert message.startswith("data.artifacts.provider: blob is not supported: KFP 2.16's launcher takes gs://")
+    assert "backend/src/v2/objectstore/config.go" in message and message.endswith("keep in-cluster on aks")
 
 
 def test_a_managed_database_needs_room_in_the_network() -> None:

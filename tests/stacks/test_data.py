@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from kubeforge.errors import BadInput
+from kubeforge.managed import gcs
 from kubeforge.managed.network import database_cidr, database_subnets
 from kubeforge.names import STACK_VALUE_PLACEHOLDER
 from kubeforge.spec import PlatformSpec, load_spec
 from stacks.config import StackConfig
-from stacks.data.shape import object_prefixes, team_prefixes
+from stacks.data.shape import API_ACCOUNT, GCS_READ, GCS_WRITE, object_prefixes, team_prefixes, wif_principal
 from stacks.mocked import (
     CLOUD_OUTPUTS,
     ClusterRun,
@@ -44,7 +45,10 @@ DATA: dict[str, dict[str, Any]] = {
         "database": {"provider": "rds"},
         "artifacts": {"provider": "s3", "bucket": BUCKET, "endpoint_cidrs": ["52.216.0.0/15"]},
     },
-    "gke": {"database": {"provider": "cloudsql"}},
+    "gke": {
+        "database": {"provider": "cloudsql"},
+        "artifacts": {"provider": "gcs", "bucket": BUCKET, "endpoint_cidrs": ["199.36.153.8/30"]},
+    },
     "aks": {"database": {"provider": "azure-mysql"}},
 }
 TEAMS = [
@@ -227,6 +231,75 @@ def test_identities_bind_the_team_s_pods_and_the_platform_only() -> None:
     assert not run.of_type("aws:iam/accessKey:AccessKey")  # no static key is ever made
 
 
+# --- GCS: one bucket per team, Workload Identity principals, one HMAC key for the API server ------------------
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
+GCS_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
+
+
+def _buckets(run: ClusterRun) -> dict[str, Registration]:
+    return {inputs(r)["name"]: r for r in run.of_type(GCS_BUCKET)}
+
+
+def test_each_gcs_bucket_is_private_encrypted_versioned_and_kept() -> None:
+    run = data_run("gke")
+    buckets = _buckets(run)
+    assert set(buckets) == {BUCKET, f"{BUCKET}-alpha", f"{BUCKET}-beta"}
+    key = next(r for r in run.of_type(KEY["gke"]) if inputs(r)["name"] == "kubeforge-kubeflow-artifacts")
+    for reg in buckets.values():
+        props = inputs(reg)
+        assert props["publicAccessPrevention"] == "enforced" and props["uniformBucketLevelAccess"] is True
+        assert props["versioning"] == {"enabled": True} and props["forceDestroy"] is False
+        assert props["location"] == "EUROPE-WEST4"
+        assert reg.property_dependencies["encryption"] == [key.urn]  # the artifacts' own key in the cluster's ring
+        assert reg.retain_on_delete  # `pulumi destroy` keeps the artifacts
+    agent = "serviceAccount:service-123456789012@gs-project-accounts.iam.gserviceaccount.com"
+    grants = {
+        (inputs(r)["member"], inputs(r)["role"]): r.property_dependencies["cryptoKeyId"]
+        for r in run.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    }
+    assert grants[(agent, "roles/cloudkms.cryptoKeyEncrypterDecrypter")] == [key.urn]  # Storage's agent, this key
+
+
+def _grants(run: ClusterRun) -> set[tuple[str, str, str]]:
+    buckets = {r.urn: inputs(r)["name"] for r in run.of_type(GCS_BUCKET)}
+    out = set()
+    for r in run.of_type(GCS_MEMBER):
+        (bucket_urn,) = r.property_dependencies["bucket"]
+        out.add((buckets[bucket_urn], inputs(r)["role"], inputs(r)["member"]))
+    return out
+
+
+def test_each_team_principal_writes_its_own_bucket_only() -> None:
+    run = data_run("gke")
+    grants = _grants(run)
+
+    def principal(who: str) -> str:
+        return wif_principal("123456789012", "ml-platform-prod", who)
+
+    api = "serviceAccount:fake@project.iam.gserviceaccount.com"
+    for team in ("alpha", "beta"):
+        mine = {(b, role) for b, role, m in grants if m == principal(f"{team}/default-editor")}
+        assert mine == {(f"{BUCKET}-{team}", GCS_WRITE)}
+    ui = {(b, role) for b, role, m in grants if m == principal("kubeflow/ml-pipeline-ui")}
+    assert ui == {(b, GCS_READ) for b in _buckets(run)}  # read only, every bucket
+    assert {b for b, _, m in grants if m == api} == {BUCKET}  # the HMAC account: the platform bucket alone
+    grantees = ("alpha/default-editor", "beta/default-editor", "kubeflow/ml-pipeline-ui")
+    assert {m for _, _, m in grants} == {api, *(principal(w) for w in grantees)}
+    assert principal("alpha/default-editor") == (
+        "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/"
+        "ml-platform-prod.svc.id.goog/subject/ns/alpha/sa/default-editor"
+    )
+
+
+def test_one_hmac_key_for_the_api_server_and_nothing_else() -> None:
+    run = data_run("gke")
+    hmac = one(run, "gcp:storage/hmacKey:HmacKey")
+    accounts = {r.urn: inputs(r)["accountId"] for r in run.of_type("gcp:serviceaccount/account:Account")}
+    assert [accounts[u] for u in hmac.property_dependencies["serviceAccountEmail"]] == ["kf-kubeflow-kfp-api"]
+    assert API_ACCOUNT not in json.dumps([inputs(r) for r in run.registrations])  # a label of the shape, not a member
+    assert not run.of_type("gcp:serviceaccount/key:Key")  # no service account key is ever made
+
+
 # --- the platform on top ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module", params=CLOUDS)
 def platform_run(request: pytest.FixtureRequest, renderer: Renderer) -> tuple[str, MockedRun]:
@@ -255,6 +328,11 @@ def test_the_platform_reads_what_the_stack_created(platform_run: tuple[str, Mock
     assert inputs(admin)["stringData"]["password"] == fake_password("database-admin")  # the database's own
     text = json.dumps([inputs(r) for r in run.registrations])
     assert STACK_VALUE_PLACEHOLDER not in text, "a placeholder reached the cluster"
+    if cloud == "gke":  # the API server's HMAC key, from the stack's HmacKey, as a secret
+        hmac = secrets[f"secret-kubeflow-{gcs.HMAC_SECRET}"]
+        assert is_secret(hmac.inputs["stringData"])
+        assert inputs(hmac)["stringData"] == {"accesskey": "GOOGFAKEHMACACCESSID", "secretkey": "fake-hmac-secret"}
+        assert one(run, "gcp:storage/hmacKey:HmacKey").urn in reach[hmac.urn]
 
 
 def test_no_in_cluster_database_or_store_is_applied(platform_run: tuple[str, MockedRun]) -> None:
@@ -263,7 +341,7 @@ def test_no_in_cluster_database_or_store_is_applied(platform_run: tuple[str, Moc
     platform = [o for o in objs if o["metadata"].get("namespace") == "kubeflow"]
     deployments = {o["metadata"]["name"] for o in platform if o["kind"] == "Deployment"}
     assert not deployments & {"mysql", "katib-mysql", "model-registry-db"}
-    assert ("seaweedfs" in deployments) == (cloud != "eks")  # S3 on eks; gcs and blob are refused upstream
+    assert ("seaweedfs" in deployments) == (cloud == "aks")  # S3 on eks, GCS on gke; blob is refused upstream
     team = ("alpha", "beta")
     team_secrets = [
         inputs(r)["metadata"]["name"]
@@ -275,7 +353,7 @@ def test_no_in_cluster_database_or_store_is_applied(platform_run: tuple[str, Moc
     ]
     # Each team's model registry keeps its own MySQL password (tests/managed): that is no store key.
     team_secrets = [name for name in team_secrets if name != "model-registry-db-secrets"]
-    assert (team_secrets == []) == (cloud == "eks"), "no key in a team's namespace when the store is S3"
+    assert (team_secrets == []) == (cloud != "aks"), "no key in a team's namespace when the store is S3 or GCS"
 
 
 def test_managed_data_without_the_stack_s_cluster_is_refused(renderer: Renderer) -> None:
