@@ -17,7 +17,7 @@ from kubeforge.isolation.datapaths import artifact_problems, registry_problems, 
 from kubeforge.isolation.registry import REGISTRY_DB_PODS, SERVER_PODS, SERVER_PORT
 from kubeforge.k8s import KObj, name_of, namespace_of
 from kubeforge.managed import gcs
-from kubeforge.managed.network import DATABASE_PORT, STORAGE_PORT, database_cidr
+from kubeforge.managed.network import DATABASE_PORT, STORAGE_PORT, database_cidr, identity_endpoints
 from kubeforge.monitoring.monitors import APP_PORT_ANNOTATION, MERGED_PORT
 from kubeforge.names import KUBE_DNS_PODS
 from kubeforge.netpol import Flow, FlowSide, Network, check_flows
@@ -74,8 +74,9 @@ def synthetic_objects(spec: PlatformSpec) -> list[KObj]:
 
 
 def _workload_identity(spec: PlatformSpec) -> bool:
-    """GCS: a team's pipeline steps get their token from the GKE metadata server (kubeforge.managed.gcs)."""
-    return spec.data.artifacts.provider == "gcs" and spec.enabled("pipelines")
+    """A managed object store: a team's pipeline steps get their credentials from the cloud's identity
+    endpoint (kubeforge.managed.network.identity_endpoints)."""
+    return bool(identity_endpoints(spec)) and spec.enabled("pipelines")
 
 
 def _address(cidr: str) -> str:
@@ -139,7 +140,7 @@ def required_flows(spec: PlatformSpec, objects: list[KObj]) -> list[Flow]:
             step = FlowSide(team.name, STEP)
             flows += [
                 Flow(f"team-workload-identity[{team.name}]:{port}", step, FlowSide(ip=_address(cidr)), port)
-                for cidr, port in gcs.METADATA_SERVER
+                for cidr, port in identity_endpoints(spec)
             ]
         flows += [f for a in per_team for f in _allow_flows(a, team, inv)]
     return flows

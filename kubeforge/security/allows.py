@@ -8,10 +8,9 @@ import re
 from collections.abc import Callable
 
 from kubeforge.errors import RenderFailed
-from kubeforge.managed import gcs
 from kubeforge.managed.artifacts import PLATFORM_CLIENTS
 from kubeforge.managed.database import BOOTSTRAP_LABEL
-from kubeforge.managed.network import DATABASE_PORT, STORAGE_PORT, database_cidr
+from kubeforge.managed.network import DATABASE_PORT, STORAGE_PORT, database_cidr, identity_endpoints
 from kubeforge.names import (
     INGRESS_GATEWAY_PODS,
     ISTIOD_PODS,
@@ -307,20 +306,23 @@ def managed_data(spec: PlatformSpec, inv: Inventory, problems: list[str]) -> lis
                         f"managed-artifacts-{name}", component, reason, Side("kubeflow", pods), store, tcp(STORAGE_PORT)
                     )
                 )
-    if spec.data.artifacts.provider == "gcs" and spec.enabled("pipelines"):
-        # The UI reads gs:// as its own Workload Identity principal; the API server uses its HMAC key instead.
-        pods = {"app": "ml-pipeline-ui"}
-        if inv.pods("kubeflow", pods):
-            reason = "fetches its Workload Identity token from the GKE metadata server"
-            for cidr, port in gcs.METADATA_SERVER:
-                metadata = Side(cidrs=(cidr,))
+    if spec.data.artifacts.managed and spec.enabled("pipelines"):
+        # S3: the API server and the UI sign with Pod Identity's credentials; GCS: the UI reads gs:// as its
+        # own Workload Identity principal, the API server uses its HMAC key instead.
+        clients = ("ml-pipeline-ui",) if spec.data.artifacts.provider == "gcs" else PLATFORM_CLIENTS
+        for sa in clients:
+            pods = {"app": sa}
+            if not inv.pods("kubeflow", pods):
+                continue
+            reason = "fetches its cloud credentials (EKS Pod Identity agent, GKE metadata server)"
+            for cidr, port in identity_endpoints(spec):
                 out.append(
                     Allow(
-                        f"workload-identity-ml-pipeline-ui-{port}",
+                        f"workload-identity-{sa}-{port}",
                         "pipelines",
                         reason,
                         Side("kubeflow", pods),
-                        metadata,
+                        Side(cidrs=(cidr,)),
                         tcp(port),
                     )
                 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kubeforge.k8s import KObj, meta, obj
 from kubeforge.managed import gcs
-from kubeforge.managed.network import STORAGE_PORT
+from kubeforge.managed.network import STORAGE_PORT, identity_endpoints
 from kubeforge.names import (
     INGRESS_GATEWAY_PODS,
     ISTIOD_PODS,
@@ -76,10 +76,10 @@ def _policy(team: Team, name: str, spec: dict[str, object]) -> KObj:
     )
 
 
-def workload_identity_policies(team: Team) -> list[KObj]:
-    """GCS: pipeline steps and the artifact proxy fetch their Workload Identity token from the GKE metadata
-    server; every other pod of the team (notebooks) stays off the metadata address."""
-    egress = [{"to": [{"ipBlock": {"cidr": c}}], "ports": _tcp(p)} for c, p in gcs.METADATA_SERVER]
+def workload_identity_policies(spec: PlatformSpec, team: Team) -> list[KObj]:
+    """A managed object store: pipeline steps and the artifact proxy fetch their cloud credentials (EKS
+    Pod Identity agent, GKE metadata server); every other pod of the team (notebooks) stays off them."""
+    egress = [{"to": [{"ipBlock": {"cidr": c}}], "ports": _tcp(p)} for c, p in identity_endpoints(spec)]
     steps = {"matchExpressions": [{"key": gcs.WORKFLOW_POD_LABEL, "operator": "Exists"}]}
     proxy = {"matchLabels": {"app": gcs.ARTIFACT_PROXY}}
     return [
@@ -175,8 +175,8 @@ def network_policies(spec: PlatformSpec, team: Team, pipelines: bool, store: Obj
             "ingress": [{"from": [ns_peer("kubeflow", REGISTRY_UI_PODS)], "ports": _tcp(REGISTRY_PORT)}],
         }
         policies.append(_policy(team, "allow-model-registry-ui", registry))
-    if pipelines and store is None and spec.data.artifacts.provider == "gcs":
-        policies += workload_identity_policies(team)
+    if pipelines and store is None and identity_endpoints(spec):
+        policies += workload_identity_policies(spec, team)
     extra = egress_rules(team)
     if extra:
         policies.append(_policy(team, "allow-egress-list", {"policyTypes": ["Egress"], "egress": extra}))

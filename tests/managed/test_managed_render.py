@@ -238,3 +238,23 @@ def test_a_team_reaches_the_store_on_443_only(managed: Render) -> None:
         Flow("ui-db", FlowSide("kubeflow", {"app": "ml-pipeline-ui"}), FlowSide(ip="10.40.128.5"), 3306, expect="deny"),
     ]
     assert [(r.flow.name, r.passed) for r in check_flows(network, flows)] == [(f.name, True) for f in flows]
+
+
+def test_pipeline_pods_reach_the_pod_identity_agent_and_notebooks_do_not(managed: Render) -> None:
+    """Under default-deny the SDK's credentials call (EKS Pod Identity agent, 169.254.170.23:80) was
+    refused: S3 through identity could not have signed a request. Steps, the artifact proxy and KFP's
+    server and UI reach it; a notebook does not, and nobody reaches the instance metadata."""
+    from kubeforge.check.reachability import PROBE, STEP, synthetic_objects
+    from kubeforge.netpol import Flow, FlowSide
+
+    network = Network.from_objects([*managed.objects, *synthetic_objects(managed.spec)])
+    agent = FlowSide(ip="169.254.170.23")
+    flows = [
+        Flow("step", FlowSide("alpha", STEP), agent, 80),
+        Flow("artifact-proxy", FlowSide("alpha", {"app": "ml-pipeline-ui-artifact"}), agent, 80),
+        Flow("kfp-api", FlowSide("kubeflow", {"app": "ml-pipeline"}), agent, 80),
+        Flow("kfp-ui", FlowSide("kubeflow", {"app": "ml-pipeline-ui"}), agent, 80),
+        Flow("notebook", FlowSide("alpha", PROBE), agent, 80, expect="deny"),
+        Flow("step-imds", FlowSide("alpha", STEP), FlowSide(ip="169.254.169.254"), 80, expect="deny"),
+    ]
+    assert [(r.flow.name, r.passed) for r in check_flows(network, flows)] == [(f.name, True) for f in flows]
