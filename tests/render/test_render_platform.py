@@ -46,6 +46,20 @@ def test_every_namespaced_object_is_later_than_its_namespace(full_render: Render
             assert full_render.waves.wave_of[i] > namespaces[ns], ident(obj)
 
 
+def test_custom_resources_are_scoped_as_their_crd_says(full_render: Render) -> None:
+    scope = {
+        (o["spec"]["group"], o["spec"]["names"]["kind"]): o["spec"]["scope"]
+        for o in full_render.objects
+        if o.get("kind") == "CustomResourceDefinition"
+    }
+    wrong = [
+        ident(o)
+        for o in full_render.objects
+        if (s := scope.get((api_group(o), str(o.get("kind"))))) and (namespace_of(o) is None) != (s == "Cluster")
+    ]
+    assert not wrong, wrong[:10]
+
+
 def test_every_object_a_webhook_admits_is_later_than_the_webhooks_workloads(full_render: Render) -> None:
     objects = full_render.objects
     index = _Index(objects)

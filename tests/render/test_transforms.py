@@ -145,6 +145,21 @@ def test_namespace_placement() -> None:
     assert cm["metadata"]["namespace"] == "kubeflow"
 
 
+def test_a_namespaced_crd_keeps_its_kind_namespaced() -> None:
+    # Knative's caching.internal.knative.dev Image is Namespaced: placed without a namespace, pulumi applied it to default.
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "images.caching.internal.knative.dev"},
+        "spec": {"group": "caching.internal.knative.dev", "scope": "Namespaced", "names": {"kind": "Image"}},
+    }
+    image = {"apiVersion": "caching.internal.knative.dev/v1alpha1", "kind": "Image", "metadata": {"name": "queue-proxy"}}
+    placed = {**image, "metadata": {"name": "queue-proxy", "namespace": "knative-serving"}}
+    place([crd, image, placed], "knative-serving", cluster_scoped_kinds([crd]))
+    assert image["metadata"]["namespace"] == "knative-serving"
+    assert placed["metadata"]["namespace"] == "knative-serving"
+
+
 def test_hardening_is_safe() -> None:
     plain = deployment("plain")
     privileged = deployment(
