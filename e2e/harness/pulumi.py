@@ -30,6 +30,10 @@ class Stack:
     dir: Path
     tools: Path
     kubeconfig: Path
+    # Pulumi saves the whole state after every step; the kind platform's is ~11 MB (CRD schemas), so with
+    # checkpoints on the first `up` takes ~30 min on 2 loaded cores, 3 min without (README, e2e figures).
+    # Off except where a proof needs them: an interrupted `up` (proof 6) must find its steps in the state.
+    checkpoints: bool = False
 
     @property
     def project(self) -> Path:
@@ -45,6 +49,7 @@ class Stack:
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             # Only the plugins installed in PULUMI_HOME at the SDKs' versions, not the ones beside pulumi.
             "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
+            "PULUMI_SKIP_CHECKPOINTS": "false" if self.checkpoints else "true",
             "PYTHONPATH": str(ROOT),
             "KUBEFORGE_POLICY_PYTHON": sys.executable,  # bin/pulumi-analyzer-policy-python runs the pack with it
         }
@@ -97,17 +102,13 @@ class Stack:
 
     def run(self, action: str, *flags: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
         """The runner, as a user runs it; output kept in <dir>/<action>-<n>.log for a failing test's message."""
-        log = self._log(action)
-        with log.open("w") as out:
-            proc = subprocess.run(
-                self.runner_args(action, *flags),
-                cwd=ROOT,
-                env=self.env(),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=timeout,
-            )
+        proc, log = self.start(action, *flags)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # The CLI and its plugins are the runner's children: none may outlive a timed-out test.
+            self.interrupt(proc, grace=30)
+            raise
         return subprocess.CompletedProcess(proc.args, proc.returncode, log.read_text(), "")
 
     def start(self, action: str, *flags: str) -> tuple[subprocess.Popen[str], Path]:

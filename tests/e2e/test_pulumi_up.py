@@ -158,12 +158,16 @@ def test_5_team_added_changes_only_that_team_then_removed(stack: Stack) -> None:
 
 def test_6_interrupted_up_then_clean_re_up(stack: Stack) -> None:
     stack.set_teams([*TEAMS, "team-d"])
-    proc, log = stack.start("up", "--yes")
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline and "team-d" not in log.read_text() and proc.poll() is None:
-        time.sleep(1)  # interrupt once the new team's resources are being created
-    time.sleep(3)
-    Stack.interrupt(proc, grace=15)
+    stack.checkpoints = True  # as a user's `up`: every step saved, so the interrupted one is recoverable
+    try:
+        proc, log = stack.start("up", "--yes")
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline and "team-d" not in log.read_text() and proc.poll() is None:
+            time.sleep(1)  # interrupt once the new team's resources are being created
+        time.sleep(3)
+        Stack.interrupt(proc, grace=15)
+    finally:
+        stack.checkpoints = False
     _ok(stack.run("cancel", "--yes"))  # a SIGKILLed update leaves the file backend's lock
     _ok(stack.run("refresh", "--yes", "--clear-pending-creates"))
     _ok(stack.run("up", "--yes"))

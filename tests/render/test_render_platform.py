@@ -257,3 +257,16 @@ def test_no_aggregated_cluster_role_sets_rules(full_render: Render) -> None:
     aggregated = [o for o in full_render.objects if o.get("kind") == "ClusterRole" and o.get("aggregationRule")]
     assert aggregated, "upstream renders aggregated ClusterRoles (kubeflow-admin/edit/view)"
     assert [name_of(o) for o in aggregated if "rules" in o] == []
+
+
+def test_no_role_renders_empty_rules(full_render: Render) -> None:
+    # Stored as absent: pulumi-kubernetes diffed `rules: []` on every `up` (seen with the real provider).
+    roles = [o for o in full_render.objects if o.get("kind") in ("Role", "ClusterRole")]
+    assert [ident(o) for o in roles if o.get("rules") == []] == []
+
+
+def test_injected_ca_bundles_are_left_to_cainjector(full_render: Render) -> None:
+    # Applied, a caBundle would be kubeforge's field: later applies reset what cainjector wrote.
+    injected = [o for o in full_render.objects if "cert-manager.io/inject-ca-from" in str(o["metadata"])]
+    assert any(o.get("kind") == "MutatingWebhookConfiguration" for o in injected)
+    assert [ident(o) for o in injected if "caBundle" in json.dumps(o.get("webhooks")) + json.dumps(o.get("spec"))] == []
