@@ -5,7 +5,6 @@ the Python SDKs request (pulumi-random is the harness's SIMULATED stand-in, e2e/
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import shutil
@@ -51,7 +50,6 @@ class Stack:
             "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
             "PULUMI_SKIP_CHECKPOINTS": "false" if self.checkpoints else "true",
             "PYTHONPATH": str(ROOT),
-            "KUBEFORGE_POLICY_PYTHON": sys.executable,  # bin/pulumi-analyzer-policy-python runs the pack with it
         }
 
     def setup(self, teams: list[str]) -> None:
@@ -60,21 +58,6 @@ class Stack:
         (self.project / "stacks").mkdir(parents=True, exist_ok=True)  # Pulumi.yaml's main; the runner serves it
         shutil.copy(ROOT / "Pulumi.yaml", self.project / "Pulumi.yaml")
         self.set_teams(teams)
-        # The SIMULATED launcher of Python policy packs (no language host): installed like any plugin.
-        version = importlib.metadata.version("pulumi_policy")
-        launcher = Path(__file__).resolve().parent / "bin" / "pulumi-analyzer-policy-python"
-        out = self.cli_plain("plugin", "install", "analyzer", "policy-python", version, "--file", str(launcher))
-        assert out.returncode == 0, out.stderr
-
-    def cli_plain(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(self.tools / "pulumi"), *args, "--non-interactive"],
-            cwd=self.project,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
 
     def set_teams(self, teams: list[str]) -> None:
         """The kind profile on this control plane, with these teams (owned by the kind profile's user)."""
