@@ -96,5 +96,6 @@ def fetch(kubeconfig: Path, objects: list[KObj]) -> tuple[dict[str, KObj], str]:
             ["kubectl", f"--kubeconfig={kubeconfig}", "get", "-f", f.name, "-o", "json", "--ignore-not-found"],
             capture_output=True, text=True, timeout=600,
         )  # fmt: skip
-    items = json.loads(out.stdout or '{"items": []}').get("items") or [] if out.stdout.strip() else []
+    got = json.loads(out.stdout) if out.stdout.strip() else {}
+    items = got.get("items") or [] if got.get("kind") == "List" else [got] if got else []  # one object: no List
     return {ident(o): o for o in items}, out.stderr
