@@ -276,6 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except errors.CommandError as e:
         _echo(f"stacks.automation: {opts.action} failed ({type(e).__name__})")
         return 1
+    except KeyboardInterrupt:
+        # The CLI got the same Ctrl-C and cancels its update itself; `cancel` then `refresh` recover the stack.
+        _echo(f"stacks.automation: {opts.action} interrupted")
+        return 130
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 import time
@@ -186,9 +187,10 @@ def test_6_interrupted_up_then_clean_re_up(stack: Stack) -> None:
     try:
         proc, log = stack.start("up", "--yes")
         deadline = time.monotonic() + 900
-        while time.monotonic() < deadline and "team-d" not in log.read_text() and proc.poll() is None:
-            time.sleep(1)  # interrupt once the new team's resources are being created
-        time.sleep(3)
+        created = re.compile(r"teams-team-d:\S+ created")
+        while time.monotonic() < deadline and not created.search(log.read_text()) and proc.poll() is None:
+            time.sleep(0.5)  # interrupt once the new team's first objects exist and the rest are on their way
+        assert proc.poll() is None, "the up finished before it could be interrupted"
         Stack.interrupt(proc, grace=15)
     finally:
         stack.checkpoints = False
