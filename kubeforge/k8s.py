@@ -9,7 +9,8 @@ from kubeforge.names import COMPONENT_LABEL
 
 KObj = dict[str, Any]
 
-# Kinds that live outside any namespace; anything else with a namespace field is namespaced.
+# Kinds that live outside any namespace; anything else with a namespace field is namespaced. A CRD in the
+# render overrides this by its scope (render/transforms/namespaces.py): kinds are not unique across groups.
 CLUSTER_SCOPED_KINDS = frozenset(
     {
         "Namespace",
@@ -33,7 +34,6 @@ CLUSTER_SCOPED_KINDS = frozenset(
         "ClusterTrainingRuntime",
         "ClusterWorkflowTemplate",
         "Profile",
-        "Image",
         "ClusterDomainClaim",
     }
 )

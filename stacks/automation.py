@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import secrets
+import shlex
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pulumi.automation import PulumiCommand
+    from pulumi.automation import PulumiCommand, Stack
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTIONS = ("up", "preview", "refresh", "destroy", "cancel")
@@ -187,6 +188,22 @@ def install_plugins(command: PulumiCommand, folder: Path, work_dir: Path, env: d
         command.run(["plugin", "install", "resource", name, version, "--file", str(exe)], str(work_dir), env)
 
 
+def policy_launcher(pack: Path, folder: Path) -> Path:
+    """An executable that serves the Python policy pack `pack`, for the CLI to start without a language host.
+
+    Given a folder, the CLI (v3.274) runs a pack through the pack runtime's language host; given an
+    executable file, it starts that file as the analyzer plugin with the engine's address, and reads the
+    port it prints (pkg/resource/plugin/analyzer_plugin.go). The pack's __main__ builds PolicyPack(...),
+    which serves the analyzer and prints its port, as under the language host: run from its folder
+    with this interpreter (which holds pulumi_policy).
+    """
+    launcher = folder / f"kubeforge-policy-{len(list(folder.iterdir()))}"
+    python, main = shlex.quote(sys.executable), shlex.quote(str(pack / "__main__.py"))
+    launcher.write_text(f"#!/bin/sh\ncd {shlex.quote(str(pack))} && exec {python} -u {main}\n")
+    launcher.chmod(0o755)
+    return launcher
+
+
 def _echo(line: str) -> None:
     print(line, flush=True)
 
@@ -211,7 +228,13 @@ def run(o: Options) -> int:
         "on_error": _echo,
         "color": "never",
     }
-    packs = [str(pp) for pp in o.policy_packs] or None
+    with tempfile.TemporaryDirectory(prefix="kubeforge-policy-") as launchers:
+        packs = [str(policy_launcher(pp, Path(launchers))) for pp in o.policy_packs] or None
+        _act(o, stack, flags, packs)
+    return 0
+
+
+def _act(o: Options, stack: Stack, flags: dict[str, Any], packs: list[str] | None) -> None:
     pack_configs = [str(pc) for pc in o.policy_pack_configs] or None
     if o.action == "up":
         up = stack.up(
@@ -242,7 +265,6 @@ def run(o: Options) -> int:
     else:
         stack.cancel()
         _echo("stacks.automation: cancelled")
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -254,6 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except errors.CommandError as e:
         _echo(f"stacks.automation: {opts.action} failed ({type(e).__name__})")
         return 1
+    except KeyboardInterrupt:
+        # The CLI got the same Ctrl-C and cancels its update itself; `cancel` then `refresh` recover the stack.
+        _echo(f"stacks.automation: {opts.action} interrupted")
+        return 130
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from stacks.config import StackConfig, kube_target, read_config
 from stacks.data import create_data
 from stacks.data.base import DataServices
 from stacks.generated import DEX_NAMESPACE, DEX_USER_PREFIX, GeneratedKey, PendingPasswordStore, is_login_password
-from stacks.plan import Node, Plan, plan_stack
+from stacks.plan import PROVIDER_SETTINGS, Node, Plan, plan_stack
 
 PASSWORD_LENGTH = 32  # alphanumeric 32: also exactly an AES-256 key, as oauth2-proxy's cookie secret must be
 
@@ -187,7 +187,7 @@ def deploy(cfg: StackConfig, renderer: Renderer = default_renderer) -> Deployed:
             "kubernetes",
             context=context,
             kubeconfig=kubeconfig,
-            enable_server_side_apply=True,  # field manager: every object carries pulumi.com/patchFieldManager=kubeforge
+            **PROVIDER_SETTINGS,  # field manager: every object carries pulumi.com/patchFieldManager=kubeforge
             delete_unreachable=spec.is_kind or None,  # a deleted kind cluster must not block `make down`
         )
     owners = {o.key: make_owner(o, provider) for o in plan.owners}

@@ -1,8 +1,10 @@
 """Rendered objects against the server's: each rendered field present with the rendered value.
 
 Server-set fields (status, uid, managedFields, defaults) are ignored because only the rendered
-fields are compared; quantities compare by value (`0.5` is `500m`); a Secret is compared by its keys
-(values are generated at apply time, and secret).
+fields are compared, and a rendered `status` (upstream CRDs ship one) is the server's too; a rendered
+null, or a zero value ("", 0, false) the server omits (Go's omitempty), is no difference; quantities
+compare by value (`0.5` is `500m`); a Secret is compared by its keys (values are generated at apply
+time, and secret).
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ def _empty(value: object) -> bool:
     return value is None or value == {} or value == []
 
 
+def _omitted(value: object) -> bool:
+    """What the API server stores as absent: null, empty, or a zero scalar under omitempty."""
+    return _empty(value) or value == "" or value is False or (type(value) is int and value == 0)
+
+
 def differences(rendered: Any, live: Any, path: str = "") -> list[str]:
     if isinstance(rendered, dict):
         if not isinstance(live, dict):
@@ -49,9 +56,11 @@ def differences(rendered: Any, live: Any, path: str = "") -> list[str]:
         out: list[str] = []
         for key, value in rendered.items():
             if key not in live:
-                if not _empty(value):
+                if not _omitted(value):
                     out.append(f"{path}.{key}: missing")
                 continue
+            if value is None:
+                continue  # null in an applied object sets nothing (metadata.creationTimestamp: null)
             out += differences(value, live[key], f"{path}.{key}")
         return out
     if isinstance(rendered, list):
@@ -69,6 +78,7 @@ def differences(rendered: Any, live: Any, path: str = "") -> list[str]:
 
 
 def compare(rendered: KObj, live: KObj) -> list[str]:
+    rendered = {k: v for k, v in rendered.items() if k != "status"}  # the server's: apply never sets it
     if rendered.get("kind") == "Secret" and rendered.get("apiVersion") == "v1":
         keys = set(rendered.get("data") or {}) | set(rendered.get("stringData") or {})
         missing = sorted(keys - set(live.get("data") or {}))
@@ -86,5 +96,6 @@ def fetch(kubeconfig: Path, objects: list[KObj]) -> tuple[dict[str, KObj], str]:
             ["kubectl", f"--kubeconfig={kubeconfig}", "get", "-f", f.name, "-o", "json", "--ignore-not-found"],
             capture_output=True, text=True, timeout=600,
         )  # fmt: skip
-    items = json.loads(out.stdout or '{"items": []}').get("items") or [] if out.stdout.strip() else []
+    got = json.loads(out.stdout) if out.stdout.strip() else {}
+    items = got.get("items") or [] if got.get("kind") == "List" else [got] if got else []  # one object: no List
     return {ident(o): o for o in items}, out.stderr

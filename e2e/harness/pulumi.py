@@ -5,7 +5,6 @@ the Python SDKs request (pulumi-random is the harness's SIMULATED stand-in, e2e/
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import shutil
@@ -30,6 +29,10 @@ class Stack:
     dir: Path
     tools: Path
     kubeconfig: Path
+    # Pulumi saves the whole state after every step; the kind platform's is ~11 MB (CRD schemas), so with
+    # checkpoints on the first `up` takes ~30 min on 2 loaded cores, 3 min without (README, e2e figures).
+    # Off except where a proof needs them: an interrupted `up` (proof 6) must find its steps in the state.
+    checkpoints: bool = False
 
     @property
     def project(self) -> Path:
@@ -45,8 +48,8 @@ class Stack:
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             # Only the plugins installed in PULUMI_HOME at the SDKs' versions, not the ones beside pulumi.
             "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
+            "PULUMI_SKIP_CHECKPOINTS": "false" if self.checkpoints else "true",
             "PYTHONPATH": str(ROOT),
-            "KUBEFORGE_POLICY_PYTHON": sys.executable,  # bin/pulumi-analyzer-policy-python runs the pack with it
         }
 
     def setup(self, teams: list[str]) -> None:
@@ -55,21 +58,6 @@ class Stack:
         (self.project / "stacks").mkdir(parents=True, exist_ok=True)  # Pulumi.yaml's main; the runner serves it
         shutil.copy(ROOT / "Pulumi.yaml", self.project / "Pulumi.yaml")
         self.set_teams(teams)
-        # The SIMULATED launcher of Python policy packs (no language host): installed like any plugin.
-        version = importlib.metadata.version("pulumi_policy")
-        launcher = Path(__file__).resolve().parent / "bin" / "pulumi-analyzer-policy-python"
-        out = self.cli_plain("plugin", "install", "analyzer", "policy-python", version, "--file", str(launcher))
-        assert out.returncode == 0, out.stderr
-
-    def cli_plain(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(self.tools / "pulumi"), *args, "--non-interactive"],
-            cwd=self.project,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
 
     def set_teams(self, teams: list[str]) -> None:
         """The kind profile on this control plane, with these teams (owned by the kind profile's user)."""
@@ -97,17 +85,13 @@ class Stack:
 
     def run(self, action: str, *flags: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
         """The runner, as a user runs it; output kept in <dir>/<action>-<n>.log for a failing test's message."""
-        log = self._log(action)
-        with log.open("w") as out:
-            proc = subprocess.run(
-                self.runner_args(action, *flags),
-                cwd=ROOT,
-                env=self.env(),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=timeout,
-            )
+        proc, log = self.start(action, *flags)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # The CLI and its plugins are the runner's children: none may outlive a timed-out test.
+            self.interrupt(proc, grace=30)
+            raise
         return subprocess.CompletedProcess(proc.args, proc.returncode, log.read_text(), "")
 
     def start(self, action: str, *flags: str) -> tuple[subprocess.Popen[str], Path]:

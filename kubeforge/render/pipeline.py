@@ -40,6 +40,7 @@ from kubeforge.render.transforms.decisions import record_decisions
 from kubeforge.render.transforms.hardening import harden
 from kubeforge.render.transforms.images import pin_config_images, rewrite_images
 from kubeforge.render.transforms.ingress import serve_tls
+from kubeforge.render.transforms.injected import leave_ca_bundles_to_injector
 from kubeforge.render.transforms.labels import add_labels
 from kubeforge.render.transforms.namespaces import place
 from kubeforge.render.transforms.podsecurity import pin_pod_security
@@ -116,6 +117,10 @@ STEPS: tuple[Step | ComponentStep, ...] = (
     # Server-side apply of `rules` on an aggregated ClusterRole conflicts with the aggregation controller.
     ComponentStep(
         "leave aggregated roles' rules to the controller", lambda o, c, s: drop_aggregated_rules(o), of="every"
+    ),
+    # Applied, a caBundle placeholder is kubeforge's field: later applies would reset what cainjector wrote.
+    ComponentStep(
+        "leave injected caBundles to cainjector", lambda o, c, s: leave_ca_bundles_to_injector(o), of="every"
     ),
     # After the identity and team layers: their Secrets are generated the same way.
     ComponentStep(

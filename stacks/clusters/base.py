@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from kubeforge.spec.model import PlatformSpec
+from stacks.plan import PROVIDER_SETTINGS
 
 TYPE_PREFIX = "kubeforge:cluster"
 
@@ -46,7 +47,7 @@ class CloudCluster(pulumi.ComponentResource):
         self.provider = k8s.Provider(
             "kubernetes",
             kubeconfig=self.kubeconfig,
-            enable_server_side_apply=True,
+            **PROVIDER_SETTINGS,
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.node_pools),
         )
         return self.provider

@@ -24,6 +24,17 @@ def test_a_changed_value_a_missing_field_and_a_shorter_list_are_differences() ->
     assert any(d.startswith(".spec.ports: 2 items") for d in diffs)
 
 
+def test_nulls_omitted_zero_values_and_status_are_no_differences() -> None:
+    rendered = {"metadata": {"creationTimestamp": None}, "spec": {"env": [{"name": "A", "value": ""}],
+        "initialDelaySeconds": 0, "preserveUnknownFields": False}, "status": {"storedVersions": []}}  # fmt: skip
+    live = {"metadata": {"creationTimestamp": "2026-12-05T13:38:28Z"}, "spec": {"env": [{"name": "A"}]},
+        "status": {"storedVersions": ["v1"]}}  # fmt: skip
+    assert compare(rendered, live) == []
+    # A zero value the server kept as something else is still a difference.
+    assert compare({"spec": {"initialDelaySeconds": 0}}, {"spec": {"initialDelaySeconds": 5}}) != []
+    assert compare({"spec": {"caBundle": ""}}, {"spec": {"caBundle": "Cg=="}}) != []
+
+
 def test_secrets_compare_by_key_not_value() -> None:
     rendered = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "stringData": {"password": "placeholder"}}
     live = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque"}

@@ -46,6 +46,20 @@ def test_every_namespaced_object_is_later_than_its_namespace(full_render: Render
             assert full_render.waves.wave_of[i] > namespaces[ns], ident(obj)
 
 
+def test_custom_resources_are_scoped_as_their_crd_says(full_render: Render) -> None:
+    scope = {
+        (o["spec"]["group"], o["spec"]["names"]["kind"]): o["spec"]["scope"]
+        for o in full_render.objects
+        if o.get("kind") == "CustomResourceDefinition"
+    }
+    wrong = [
+        ident(o)
+        for o in full_render.objects
+        if (s := scope.get((api_group(o), str(o.get("kind"))))) and (namespace_of(o) is None) != (s == "Cluster")
+    ]
+    assert not wrong, wrong[:10]
+
+
 def test_every_object_a_webhook_admits_is_later_than_the_webhooks_workloads(full_render: Render) -> None:
     objects = full_render.objects
     index = _Index(objects)
@@ -243,3 +257,16 @@ def test_no_aggregated_cluster_role_sets_rules(full_render: Render) -> None:
     aggregated = [o for o in full_render.objects if o.get("kind") == "ClusterRole" and o.get("aggregationRule")]
     assert aggregated, "upstream renders aggregated ClusterRoles (kubeflow-admin/edit/view)"
     assert [name_of(o) for o in aggregated if "rules" in o] == []
+
+
+def test_no_role_renders_empty_rules(full_render: Render) -> None:
+    # Stored as absent: pulumi-kubernetes diffed `rules: []` on every `up` (seen with the real provider).
+    roles = [o for o in full_render.objects if o.get("kind") in ("Role", "ClusterRole")]
+    assert [ident(o) for o in roles if o.get("rules") == []] == []
+
+
+def test_injected_ca_bundles_are_left_to_cainjector(full_render: Render) -> None:
+    # Applied, a caBundle would be kubeforge's field: later applies reset what cainjector wrote.
+    injected = [o for o in full_render.objects if "cert-manager.io/inject-ca-from" in str(o["metadata"])]
+    assert any(o.get("kind") == "MutatingWebhookConfiguration" for o in injected)
+    assert [ident(o) for o in injected if "caBundle" in json.dumps(o.get("webhooks")) + json.dumps(o.get("spec"))] == []

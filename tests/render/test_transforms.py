@@ -8,6 +8,7 @@ import pytest
 
 from kubeforge.render.transforms.hardening import harden
 from kubeforge.render.transforms.images import mirror_image, rewrite_images
+from kubeforge.render.transforms.injected import leave_ca_bundles_to_injector
 from kubeforge.render.transforms.labels import add_labels
 from kubeforge.render.transforms.namespaces import cluster_scoped_kinds, place
 from kubeforge.render.transforms.rbac import drop_aggregated_rules
@@ -145,6 +146,25 @@ def test_namespace_placement() -> None:
     assert cm["metadata"]["namespace"] == "kubeflow"
 
 
+def test_a_namespaced_crd_keeps_its_kind_namespaced() -> None:
+    # Knative's caching.internal.knative.dev Image is Namespaced: placed without a namespace, pulumi applied it to default.
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "images.caching.internal.knative.dev"},
+        "spec": {"group": "caching.internal.knative.dev", "scope": "Namespaced", "names": {"kind": "Image"}},
+    }
+    image = {
+        "apiVersion": "caching.internal.knative.dev/v1alpha1",
+        "kind": "Image",
+        "metadata": {"name": "queue-proxy"},
+    }
+    placed = {**image, "metadata": {"name": "queue-proxy", "namespace": "knative-serving"}}
+    place([crd, image, placed], "knative-serving", cluster_scoped_kinds([crd]))
+    assert image["metadata"]["namespace"] == "knative-serving"
+    assert placed["metadata"]["namespace"] == "knative-serving"
+
+
 def test_hardening_is_safe() -> None:
     plain = deployment("plain")
     privileged = deployment(
@@ -274,3 +294,38 @@ def test_aggregated_cluster_roles_leave_rules_to_the_aggregation_controller() ->
     out = drop_aggregated_rules(objs)
     assert "rules" not in out[0] and out[0]["aggregationRule"] == {"clusterRoleSelectors": [agg]}
     assert out[1] == objs[1] and out[2] == objs[2]  # no aggregation, or not RBAC's ClusterRole: untouched
+
+
+def test_ca_bundles_left_to_the_injector_and_only_there() -> None:
+    webhook = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "MutatingWebhookConfiguration",
+        "metadata": {"name": "w", "annotations": {"cert-manager.io/inject-ca-from": "kubeflow/cert"}},
+        "webhooks": [{"name": "a", "clientConfig": {"caBundle": "", "service": {"name": "s"}}}],
+    }
+    api = {
+        "apiVersion": "apiregistration.k8s.io/v1",
+        "kind": "APIService",
+        "metadata": {"name": "v1.x", "annotations": {"cert-manager.io/inject-ca-from-secret": "ns/s"}},
+        "spec": {"caBundle": "Cg==", "group": "x"},
+    }
+    own = {**webhook, "metadata": {"name": "own"}}  # no injection asked: its caBundle is the render's
+    out = leave_ca_bundles_to_injector([webhook, api, own])
+    assert out[0]["webhooks"][0]["clientConfig"] == {"service": {"name": "s"}}
+    assert out[1]["spec"] == {"group": "x"}
+    assert out[2]["webhooks"][0]["clientConfig"]["caBundle"] == ""
+    assert webhook["webhooks"][0]["clientConfig"]["caBundle"] == ""  # the input is not changed
+
+
+def test_empty_and_aggregated_role_rules_are_dropped() -> None:
+    empty = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "e"},
+        "rules": [],
+    }
+    role = {**empty, "kind": "Role", "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}
+    aggregated = {**empty, "aggregationRule": {"clusterRoleSelectors": []}, "rules": role["rules"]}
+    out = drop_aggregated_rules([empty, role, aggregated])
+    assert "rules" not in out[0] and "rules" not in out[2]
+    assert out[1]["rules"] == role["rules"]

@@ -5,7 +5,10 @@ Its real runs (up, preview, refresh, destroy against a control plane) are tests/
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
@@ -85,3 +88,18 @@ def test_random_stand_in_answers_the_version_the_sdk_requests() -> None:
     # e2e/tools/pulumi/random (the harness's simulated pulumi-random) reports this version to the engine.
     main_go = (automation.ROOT / "e2e" / "tools" / "pulumi" / "random" / "main.go").read_text()
     assert f'var version = "{version("pulumi_random")}"' in main_go
+
+
+def test_policy_launcher_serves_the_pack_from_its_folder(tmp_path: Path) -> None:
+    # The CLI starts an executable pack path as the analyzer with the engine's address (no language host).
+    pack = tmp_path / "pack dir"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (pack / "__main__.py").write_text("import os, sys\nprint(os.getcwd(), sys.executable, sys.argv[1:])\n")
+    launchers = tmp_path / "launchers"
+    launchers.mkdir()
+    launcher = automation.policy_launcher(pack, launchers)
+    assert os.access(launcher, os.X_OK) and launcher.parent == launchers
+    out = subprocess.run([str(launcher), "127.0.0.1:1234"], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert out.stdout.strip() == f"{pack} {sys.executable} []"
+    assert automation.policy_launcher(pack, launchers) != launcher  # one per pack

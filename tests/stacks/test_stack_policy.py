@@ -1,8 +1,14 @@
-"""The CrossGuard pack's validations, called directly on the resources the mocked program registered."""
+"""The CrossGuard pack's validations, called directly on the resources the mocked program registered.
+
+Fed as the real engine feeds a pack (seen with CLI v3.274 and pulumi-kubernetes 4.25): a yaml/v2 ConfigGroup
+with no properties, each of its objects a typed child, and every props value behind pulumi_policy's
+read-only proxies (under mocks the group's `objs` are visible; with the real engine they never are).
+"""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from typing import Any
 
@@ -16,7 +22,9 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import unknown_checking_proxy
 
+from kubeforge.k8s import KObj, api_group, ident
 from kubeforge.policy import RULES
 from stacks.mocked import MockedRun, Registration, unwrap
 
@@ -27,11 +35,33 @@ def _opts(reg: Registration) -> PolicyResourceOptions:
     return policy_options(reg.parent)
 
 
+def _child_type(obj: KObj) -> str:
+    version = str(obj["apiVersion"]).rpartition("/")[2]
+    return f"kubernetes:{api_group(obj) or 'core'}/{version}:{obj['kind']}"
+
+
+def as_engine_shows(registrations: list[Registration]) -> list[Registration]:
+    """ConfigGroups without properties plus one typed child per object, all props behind proxies."""
+    out: list[Registration] = []
+    for r in registrations:
+        if r.type == pack.CONFIG_GROUP:
+            out.append(dataclasses.replace(r, inputs={}))
+            for obj in r.inputs["objs"]:
+                urn, kind = f"{r.urn}$child::{ident(obj)}", _child_type(obj)
+                out.append(dataclasses.replace(r, urn=urn, type=kind, name=ident(obj), parent=r.urn, inputs=obj))
+        else:
+            out.append(r)
+    return out
+
+
 def validate_all(registrations: list[Registration], *, kind: bool) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    resources = [
-        PolicyResource(r.type, unwrap(r.inputs), r.urn, r.name, _opts(r), None, None, [], {}) for r in registrations
-    ]
+    registrations = as_engine_shows(registrations)
+
+    def props(r: Registration) -> Any:
+        return unknown_checking_proxy(copy.deepcopy(unwrap(r.inputs)))
+
+    resources = [PolicyResource(r.type, props(r), r.urn, r.name, _opts(r), None, None, [], {}) for r in registrations]
     for policy in pack.policies():
 
         def report(message: str, urn: str | None = None, name: str = policy.name) -> None:
@@ -42,7 +72,7 @@ def validate_all(registrations: list[Registration], *, kind: bool) -> list[tuple
         else:
             assert isinstance(policy, ResourceValidationPolicy)
             for r in registrations:
-                args = ResourceValidationArgs(r.type, unwrap(r.inputs), r.urn, r.name, _opts(r), None)
+                args = ResourceValidationArgs(r.type, props(r), r.urn, r.name, _opts(r), None)
                 policy.validate(args, report)
     return found
 
@@ -111,7 +141,7 @@ def test_planted_object_without_the_field_manager_fails(run: MockedRun) -> None:
 @pytest.mark.parametrize("kind", [False, True])
 def test_typed_secrets_are_seen_by_the_pack(production_run: MockedRun, kind: bool) -> None:
     typed = [r for r in production_run.registrations if r.type == "kubernetes:core/v1:Secret"]
-    objects = [o for r in typed for o in pack.objects_of(r.type, unwrap(r.inputs))]
+    objects = [o for r in typed for o in pack.objects_of(r.type, unknown_checking_proxy(unwrap(r.inputs)))]
     assert objects and all(o["apiVersion"] == "v1" and o["kind"] == "Secret" and o["stringData"] for o in objects)
     stripped = []
     for r in production_run.registrations:

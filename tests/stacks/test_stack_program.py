@@ -283,7 +283,8 @@ def test_provider_targets_the_configured_cluster(kind_run: MockedRun, production
     prod = production_run.of_type(PROVIDER)[0].inputs
     assert (prod["context"], prod["kubeconfig"]) == ("prod-admin", "/tmp/kubeconfig")
     assert "deleteUnreachable" not in prod
-    assert kind["enableServerSideApply"] == prod["enableServerSideApply"] == "true"
+    for setting in ("enableServerSideApply", "enableSecretMutable", "enableConfigMapMutable"):
+        assert kind[setting] == prod[setting] == "true", setting  # a changed Secret is updated, not replaced
     assert "dexPassword" not in production_run.exports
 
 

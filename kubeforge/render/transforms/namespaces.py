@@ -19,11 +19,14 @@ def place(
 
 
 def cluster_scoped_kinds(objects: list[KObj]) -> frozenset[str]:
-    """Built-in cluster-scoped kinds plus every CRD with scope Cluster in the same render."""
+    """Built-in cluster-scoped kinds, as each CRD of the same render scopes its kind (Cluster adds, Namespaced removes)."""
     kinds = set(CLUSTER_SCOPED_KINDS)
     for obj in objects:
         if obj.get("kind") == "CustomResourceDefinition":
             spec = obj.get("spec") or {}
+            kind = str((spec.get("names") or {}).get("kind", ""))
             if spec.get("scope") == "Cluster":
-                kinds.add(str((spec.get("names") or {}).get("kind", "")))
+                kinds.add(kind)
+            elif spec.get("scope") == "Namespaced":
+                kinds.discard(kind)  # e.g. Knative's caching Image, whatever another group's Image is
     return frozenset(kinds)
