@@ -141,7 +141,11 @@ def test_join_uses_file_discovery_with_cp1s_ca(node):
     assert cluster["server"] == "https://api.kubeforge.test:6443"
     ca = CP1.file("/etc/kubernetes/pki/ca.crt").content_string
     assert base64.b64decode(cluster["certificate-authority-data"]).decode() == ca
-    assert discovery["users"] == []  # no credentials in a discovery file
+    # Anonymous reads of cluster-info get 401 (kubeadm retries until its timeout): the bootstrap token
+    # authenticates discovery, so the file is a secret.
+    context = discovery["contexts"][0]["context"]
+    assert [u["name"] for u in discovery["users"]] == [context["user"]]
+    assert discovery["users"][0]["user"] == {"token": join["discovery"]["tlsBootstrapToken"]}
     assert node.file("/etc/kubernetes/discovery.conf").mode == 0o600
 
 
