@@ -40,3 +40,9 @@ phase
 EksData
 GkeData
 AksData
+# e2e/harness/pulumi.py Stack field read through self in its env (set by proof 6)
+_.checkpoints
+# stacks/plan.py ProviderSettings keys, passed to k8s.Provider as keyword arguments
+enable_server_side_apply
+enable_secret_mutable
+enable_config_map_mutable

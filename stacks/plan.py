@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from kubeforge.k8s import KObj, api_group, labels_of, metadata_of, name_of, namespace_of
 from kubeforge.names import TEAM_LABEL, TEAMS_COMPONENT
@@ -31,10 +32,22 @@ from stacks.generated import GeneratedKey, generated_secrets, stack_valued
 
 CLUSTER_BASE = ("cert-manager", "istio", "dex", "oauth2-proxy")
 FIELD_MANAGER = "kubeforge"
+
+
 # Every kubernetes provider of the stack: server-side apply (field manager above), and Secrets and ConfigMaps
 # updated in place. Immutable (the provider's default), a changed Secret is deleted then created under its
 # fixed name: adding a team replaced the SeaweedFS identities Secret (seen with the real provider).
-PROVIDER_SETTINGS = {"enable_server_side_apply": True, "enable_secret_mutable": True, "enable_config_map_mutable": True}
+class ProviderSettings(TypedDict):
+    enable_server_side_apply: bool
+    enable_secret_mutable: bool
+    enable_config_map_mutable: bool
+
+
+PROVIDER_SETTINGS: ProviderSettings = {
+    "enable_server_side_apply": True,
+    "enable_secret_mutable": True,
+    "enable_config_map_mutable": True,
+}
 PULUMI_ANNOTATIONS = ("pulumi.com/patchFieldManager", "pulumi.com/waitFor")
 # The provider awaits Deployments, StatefulSets, DaemonSets, Jobs, CRDs and Services itself; it has no
 # built-in readiness for cert-manager kinds, so their gates (issued, ready) become a Ready-condition wait.
