@@ -129,3 +129,16 @@ def pod_template_metadata(obj: KObj) -> dict[str, Any]:
 
 def pod_template_labels(obj: KObj) -> dict[str, str]:
     return dict(pod_template_metadata(obj).get("labels") or {})
+
+
+def sidecar_injected(obj: KObj, ns_labels: dict[str, dict[str, str]]) -> bool:
+    """Whether Istio injects a sidecar into the workload's pods: the pod's own word, else its namespace's label."""
+    labels = pod_template_labels(obj)
+    if labels.get("sidecar.istio.io/inject") == "false":
+        return False
+    if labels.get("sidecar.istio.io/inject") == "true":
+        return True
+    annotations = pod_template_metadata(obj).get("annotations") or {}
+    if annotations.get("sidecar.istio.io/inject") == "false" or "inject.istio.io/templates" in annotations:
+        return False  # gateways run the proxy as their main container, already counted
+    return ns_labels.get(namespace_of(obj) or "", {}).get("istio-injection") == "enabled"

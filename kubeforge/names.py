@@ -44,6 +44,13 @@ STACK_VALUE_PLACEHOLDER = "kubeforge-stack-fills:"
 FILL_ANNOTATION = "kubeforge.io/fill"
 # A Secret holding configuration only (its credentials are files from other Secrets), and why: KF008 admits it.
 CONFIG_ONLY_ANNOTATION = "kubeforge.io/config-only"
+# The sidecar's (requests|limits, cpu|memory) as Istio's injector reads them from a pod template.
+SIDECAR_ANNOTATIONS = {
+    ("requests", "cpu"): "sidecar.istio.io/proxyCPU",
+    ("requests", "memory"): "sidecar.istio.io/proxyMemory",
+    ("limits", "cpu"): "sidecar.istio.io/proxyCPULimit",
+    ("limits", "memory"): "sidecar.istio.io/proxyMemoryLimit",
+}
 # On a team's ResourceQuota: what kubeforge's own pods and volumes there add on top of the spec's quota.
 PLATFORM_SHARE_ANNOTATION = "kubeforge.io/platform-share"
 # Why an object (a PERMISSIVE exception) exists.

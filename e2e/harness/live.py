@@ -99,3 +99,27 @@ def fetch(kubeconfig: Path, objects: list[KObj]) -> tuple[dict[str, KObj], str]:
     got = json.loads(out.stdout) if out.stdout.strip() else {}
     items = got.get("items") or [] if got.get("kind") == "List" else [got] if got else []  # one object: no List
     return {ident(o): o for o in items}, out.stderr
+
+
+def kubectl(
+    kubeconfig: Path, *args: str, stdin: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """kubectl against the harness's cluster; the caller reads the exit status (a refusal may be the point)."""
+    return subprocess.run(
+        ["kubectl", f"--kubeconfig={kubeconfig}", *args], input=stdin, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def apply(kubeconfig: Path, objects: list[KObj]) -> None:
+    """Server-side apply, as the e2e field manager; fails with kubectl's own words."""
+    out = kubectl(
+        kubeconfig,
+        "apply",
+        "--server-side",
+        "--field-manager=kubeforge-e2e",
+        "-f",
+        "-",
+        stdin=yaml.safe_dump_all(objects),
+    )
+    if out.returncode != 0:
+        raise AssertionError(f"kubectl apply failed: {out.stderr[-3000:]}")

@@ -25,22 +25,25 @@ MYSQL_UID = 999  # the mysql image's own user
 # Why Katib's key keeps its upstream name: it now holds the password of the `katib` user, not root's.
 KATIB_DATABASE_CONFIG = "katib-database"
 
-DROPPED: frozenset[tuple[str, str, str]] = frozenset(
+# The registry's in-cluster MySQL: dropped with the others, or kept when each team has its own registry.
+REGISTRY_DROPPED: frozenset[tuple[str, str, str]] = frozenset(
     {
-        ("Deployment", "kubeflow", "mysql"),
-        ("Service", "kubeflow", "mysql"),
-        ("ServiceAccount", "kubeflow", "mysql"),
-        ("PersistentVolumeClaim", "kubeflow", "mysql-pv-claim"),
-        ("AuthorizationPolicy", "kubeflow", "mysql"),
-        ("DestinationRule", "kubeflow", "ml-pipeline-mysql"),
-        ("Deployment", "kubeflow", "katib-mysql"),
-        ("Service", "kubeflow", "katib-mysql"),
-        ("PersistentVolumeClaim", "kubeflow", "katib-mysql"),
         ("Deployment", "kubeflow", "model-registry-db"),
         ("Service", "kubeflow", "model-registry-db"),
         ("PersistentVolumeClaim", "kubeflow", "metadata-mysql"),
     }
 )
+DROPPED: frozenset[tuple[str, str, str]] = REGISTRY_DROPPED | {
+    ("Deployment", "kubeflow", "mysql"),
+    ("Service", "kubeflow", "mysql"),
+    ("ServiceAccount", "kubeflow", "mysql"),
+    ("PersistentVolumeClaim", "kubeflow", "mysql-pv-claim"),
+    ("AuthorizationPolicy", "kubeflow", "mysql"),
+    ("DestinationRule", "kubeflow", "ml-pipeline-mysql"),
+    ("Deployment", "kubeflow", "katib-mysql"),
+    ("Service", "kubeflow", "katib-mysql"),
+    ("PersistentVolumeClaim", "kubeflow", "katib-mysql"),
+}
 
 
 @dataclass(frozen=True)
@@ -84,15 +87,10 @@ CONSUMERS = (
 )
 REGISTRY_DATABASE = "model_registry"
 # The registry's objects this module drops or rewrites (kept as they are when each team has its own registry).
-REGISTRY_OBJECTS: frozenset[tuple[str, str, str]] = frozenset(
-    {
-        ("Deployment", "kubeflow", "model-registry-db"),
-        ("Service", "kubeflow", "model-registry-db"),
-        ("PersistentVolumeClaim", "kubeflow", "metadata-mysql"),
-        ("ConfigMap", "kubeflow", "model-registry-db-parameters"),
-        ("Deployment", "kubeflow", "model-registry-deployment"),
-    }
-)
+REGISTRY_OBJECTS = REGISTRY_DROPPED | {
+    ("ConfigMap", "kubeflow", "model-registry-db-parameters"),
+    ("Deployment", "kubeflow", "model-registry-deployment"),
+}
 
 
 def placeholder(value_id: str) -> str:

@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kubeforge.k8s import KObj, labels_of, name_of, namespace_of, pod_spec, pod_template_labels, pod_template_metadata
-from kubeforge.render.transforms.sizing import SIDECAR_ANNOTATIONS, container_requests
+from kubeforge.k8s import KObj, labels_of, name_of, pod_spec, pod_template_metadata, sidecar_injected
+from kubeforge.names import SIDECAR_ANNOTATIONS
+from kubeforge.render.transforms.sizing import container_requests
 from kubeforge.security.operated import operated_workloads
 from kubeforge.spec.quantity import parse_quantity
 
@@ -41,18 +42,6 @@ def _injector_default(objects: list[KObj]) -> tuple[Decimal, Decimal]:
     return ISTIO_DEFAULT_SIDECAR
 
 
-def _injected(obj: KObj, ns_labels: dict[str, dict[str, str]]) -> bool:
-    labels = pod_template_labels(obj)
-    if labels.get("sidecar.istio.io/inject") == "false":
-        return False
-    if labels.get("sidecar.istio.io/inject") == "true":
-        return True
-    annotations = pod_template_metadata(obj).get("annotations") or {}
-    if annotations.get("sidecar.istio.io/inject") == "false" or "inject.istio.io/templates" in annotations:
-        return False  # gateways run the proxy as their main container, already counted
-    return ns_labels.get(namespace_of(obj) or "", {}).get("istio-injection") == "enabled"
-
-
 def footprint(objects: list[KObj]) -> Footprint:
     ns_labels = {name_of(o): labels_of(o) for o in objects if o.get("kind") == "Namespace"}
     default_cpu, default_mem = _injector_default(objects)
@@ -71,7 +60,7 @@ def footprint(objects: list[KObj]) -> Footprint:
         for c in spec.get("initContainers") or []:  # init containers run first: the pod requests the max
             c_cpu, c_mem = container_requests(c.get("resources") or {})
             cpu, mem = max(cpu, c_cpu), max(mem, c_mem)
-        if _injected(obj, ns_labels):
+        if sidecar_injected(obj, ns_labels):
             annotations = pod_template_metadata(obj).get("annotations") or {}
             s_cpu = annotations.get(SIDECAR_ANNOTATIONS[("requests", "cpu")])
             s_mem = annotations.get(SIDECAR_ANNOTATIONS[("requests", "memory")])

@@ -7,43 +7,37 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from kubeforge.k8s import KObj, annotations_of, labels_of, name_of, namespace_of, pod_spec
-from kubeforge.names import PLATFORM_SHARE_ANNOTATION
+from kubeforge.k8s import (
+    KObj,
+    annotations_of,
+    labels_of,
+    name_of,
+    namespace_of,
+    pod_spec,
+    pod_template_metadata,
+    sidecar_injected,
+)
+from kubeforge.names import PLATFORM_SHARE_ANNOTATION, SIDECAR_ANNOTATIONS
 from kubeforge.spec.quantity import parse_quantity
 from kubeforge.tenancy.namespace import QUOTA_NAME
 
-# The sidecar's resources, as the injector reads them from the pod template (set by sizing).
-SIDECAR = {
-    "requests.cpu": "sidecar.istio.io/proxyCPU",
-    "requests.memory": "sidecar.istio.io/proxyMemory",
-    "limits.cpu": "sidecar.istio.io/proxyCPULimit",
-    "limits.memory": "sidecar.istio.io/proxyMemoryLimit",
-}
+# Quota keys ("limits.cpu", ...) of the sidecar's resources, as the injector reads them (set by sizing).
+SIDECAR = {f"{kind}.{res}": annotation for (kind, res), annotation in SIDECAR_ANNOTATIONS.items()}
 COMPUTE = tuple(SIDECAR)
 GIB = Decimal(2) ** 30
 MIB = Decimal(2) ** 20
 
 
-def _injected(namespace: KObj | None, template: KObj) -> bool:
-    """Whether Istio injects a sidecar: the pod template's own word, else its namespace's label."""
-    word = labels_of(template).get("sidecar.istio.io/inject", annotations_of(template).get("sidecar.istio.io/inject"))
-    if word is not None:
-        return str(word) == "true"
-    return namespace is not None and labels_of(namespace).get("istio-injection") == "enabled"
-
-
-def _pod_share(o: KObj, namespace: KObj | None) -> dict[str, Decimal]:
-    spec = pod_spec(o) or {}
+def _pod_share(o: KObj, ns_labels: dict[str, dict[str, str]]) -> dict[str, Decimal]:
     share = dict.fromkeys(COMPUTE, Decimal(0))
-    for c in spec.get("containers") or []:
+    for c in (pod_spec(o) or {}).get("containers") or []:
         resources = c.get("resources") or {}
         for key in COMPUTE:
             kind, res = key.split(".")
             value = (resources.get(kind) or {}).get(res)
             share[key] += parse_quantity(str(value)) if value is not None else Decimal(0)
-    template = o.get("spec", {}).get("template") or {}
-    if _injected(namespace, template):
-        sidecar = annotations_of(template)
+    if sidecar_injected(o, ns_labels):
+        sidecar = pod_template_metadata(o).get("annotations") or {}
         for key, annotation in SIDECAR.items():
             if annotation in sidecar:
                 share[key] += parse_quantity(str(sidecar[annotation]))
@@ -51,21 +45,26 @@ def _pod_share(o: KObj, namespace: KObj | None) -> dict[str, Decimal]:
     return {k: v * replicas for k, v in share.items()}
 
 
-def platform_share(objects: list[KObj], namespace: str) -> dict[str, Decimal]:
-    """What kubeforge's own objects in `namespace` take: compute (pods, sidecars), storage and PVCs."""
-    ns = next((o for o in objects if o.get("kind") == "Namespace" and name_of(o) == namespace), None)
-    share = {**dict.fromkeys(COMPUTE, Decimal(0)), "requests.storage": Decimal(0), "persistentvolumeclaims": Decimal(0)}
+def platform_shares(objects: list[KObj]) -> dict[str, dict[str, Decimal]]:
+    """What kubeforge's own objects take in each namespace: compute (pods, sidecars), storage and PVCs."""
+    ns_labels = {name_of(o): labels_of(o) for o in objects if o.get("kind") == "Namespace"}
+    shares: dict[str, dict[str, Decimal]] = {}
     for o in objects:
-        if namespace_of(o) != namespace:
+        kind = o.get("kind")
+        if kind not in ("Deployment", "StatefulSet", "PersistentVolumeClaim"):
             continue
-        if o.get("kind") in ("Deployment", "StatefulSet") and pod_spec(o) is not None:
-            for key, value in _pod_share(o, ns).items():
-                share[key] += value
-        elif o.get("kind") == "PersistentVolumeClaim":
+        share = shares.setdefault(str(namespace_of(o)), {})
+        if kind == "PersistentVolumeClaim":
             storage = o.get("spec", {}).get("resources", {}).get("requests", {}).get("storage")
-            share["requests.storage"] += parse_quantity(str(storage)) if storage else Decimal(0)
-            share["persistentvolumeclaims"] += 1
-    return share
+            add = {"requests.storage": parse_quantity(str(storage)) if storage else Decimal(0)}
+            add["persistentvolumeclaims"] = Decimal(1)
+        elif pod_spec(o) is not None:
+            add = _pod_share(o, ns_labels)
+        else:
+            continue
+        for key, value in add.items():
+            share[key] = share.get(key, Decimal(0)) + value
+    return shares
 
 
 def _format(key: str, value: Decimal) -> str:
@@ -82,12 +81,13 @@ def _format(key: str, value: Decimal) -> str:
 def with_platform_share(objects: list[KObj]) -> list[KObj]:
     """Each team quota raised by the share of kubeforge's own objects in its namespace, the share
     recorded on the quota (`kubeforge.io/platform-share`) so an operator sees what the team keeps."""
+    shares = platform_shares(objects)
     out: list[KObj] = []
     for o in objects:
         if o.get("kind") != "ResourceQuota" or name_of(o) != QUOTA_NAME:
             out.append(o)
             continue
-        share = {k: v for k, v in platform_share(objects, str(namespace_of(o))).items() if v}
+        share = {k: v for k, v in shares.get(str(namespace_of(o)), {}).items() if v}
         hard = dict(o["spec"]["hard"])
         for key, value in share.items():
             if key in hard:

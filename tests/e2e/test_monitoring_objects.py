@@ -12,7 +12,6 @@ service account may list pods in every namespace a monitor looks in, and not in 
 from __future__ import annotations
 
 import json
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 import yaml
 
 from e2e.harness.cluster import Cluster
+from e2e.harness.live import apply, kubectl
 from kubeforge.k8s import KObj, name_of, namespace_of
 from kubeforge.monitoring.monitors import PROMETHEUS_ACCOUNT
 
@@ -40,26 +40,6 @@ def kind_monitoring_objects(tmp_path_factory: pytest.TempPathFactory, source_cac
     return render.objects
 
 
-def _kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["kubectl", f"--kubeconfig={kubeconfig}", *args], input=stdin, capture_output=True, text=True, timeout=300
-    )
-
-
-def _apply(kubeconfig: Path, objects: list[KObj]) -> str:
-    out = _kubectl(
-        kubeconfig,
-        "apply",
-        "--server-side",
-        "--field-manager=kubeforge-e2e",
-        "-f",
-        "-",
-        stdin=yaml.safe_dump_all(objects),
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return out.stdout
-
-
 def _monitoring(objects: list[KObj]) -> list[KObj]:
     return [
         o
@@ -75,12 +55,12 @@ def applied(cluster: Cluster, kind_monitoring_objects: list[KObj]) -> tuple[Clus
     Namespaces; then the monitoring and monitors components' objects, all server-side applied."""
     objects = kind_monitoring_objects
     crds = [o for o in objects if o["kind"] == "CustomResourceDefinition"]
-    _apply(cluster.kubeconfig, crds)
+    apply(cluster.kubeconfig, crds)
     names = [f"crd/{name_of(c)}" for c in crds]
-    out = _kubectl(cluster.kubeconfig, "wait", "--for=condition=Established", "--timeout=120s", *names)
+    out = kubectl(cluster.kubeconfig, "wait", "--for=condition=Established", "--timeout=120s", *names)
     assert out.returncode == 0, out.stderr[-3000:]
-    _apply(cluster.kubeconfig, [o for o in objects if o["kind"] == "Namespace"])
-    _apply(cluster.kubeconfig, _monitoring(objects))
+    apply(cluster.kubeconfig, [o for o in objects if o["kind"] == "Namespace"])
+    apply(cluster.kubeconfig, _monitoring(objects))
     return cluster, objects
 
 
@@ -134,7 +114,7 @@ def test_a_schema_violation_is_refused_by_the_server(applied: tuple[Cluster, lis
     bad = json.loads(json.dumps(bad))
     bad["metadata"]["name"] = "broken"
     bad["spec"]["podMetricsEndpoints"][0]["portNumber"] = ["15020"]
-    out = _kubectl(
+    out = kubectl(
         cluster.kubeconfig,
         "apply",
         "--server-side",
@@ -157,10 +137,10 @@ def test_prometheus_may_discover_pods_where_monitors_look_and_nowhere_else(appli
     }
     assert {"kubeflow", "auth", "istio-system", "monitoring"} <= looked
     for ns in sorted(looked):
-        out = _kubectl(cluster.kubeconfig, "auth", "can-i", "list", "pods", f"--as={PROMETHEUS}", "-n", ns)
+        out = kubectl(cluster.kubeconfig, "auth", "can-i", "list", "pods", f"--as={PROMETHEUS}", "-n", ns)
         assert out.stdout.strip() == "yes", ns
     namespaces = {name_of(o) for o in objects if o["kind"] == "Namespace"}
     unwatched = sorted(namespaces - looked)
     assert unwatched, "every rendered namespace is monitored: nothing to prove the grant is per namespace"
-    out = _kubectl(cluster.kubeconfig, "auth", "can-i", "list", "pods", f"--as={PROMETHEUS}", "-n", unwatched[0])
+    out = kubectl(cluster.kubeconfig, "auth", "can-i", "list", "pods", f"--as={PROMETHEUS}", "-n", unwatched[0])
     assert out.stdout.strip() == "no", unwatched[0]

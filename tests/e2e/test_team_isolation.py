@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from e2e.harness.cluster import Cluster
+from e2e.harness.live import apply, kubectl
 from kubeforge.k8s import KObj, name_of, namespace_of
 from kubeforge.spec.model import PlatformSpec
 from tests.isolation.conftest import TWO_TEAMS
@@ -40,25 +41,6 @@ def two_teams(tmp_path_factory: pytest.TempPathFactory, source_cache: Path) -> t
     (tmp / "two-teams.yaml").write_text(yaml.safe_dump(TWO_TEAMS))
     spec = load_spec("production", [tmp / "two-teams.yaml"])
     return spec, render_platform(spec, cache=source_cache, secrets=FileSecretStore(tmp / "secrets")).objects
-
-
-def _kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["kubectl", f"--kubeconfig={kubeconfig}", *args], input=stdin, capture_output=True, text=True, timeout=120
-    )
-
-
-def _apply(kubeconfig: Path, objects: list[KObj]) -> None:
-    out = _kubectl(
-        kubeconfig,
-        "apply",
-        "--server-side",
-        "--field-manager=kubeforge-e2e",
-        "-f",
-        "-",
-        stdin=yaml.safe_dump_all(objects),
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
 
 
 def _eventually(check: Any, what: str, timeout: float = 60) -> None:
@@ -83,14 +65,16 @@ def tenancy(cluster: Cluster, two_teams: tuple[PlatformSpec, list[KObj]]) -> Clu
         or (o["kind"] in ("ServiceAccount", "RoleBinding") and namespace_of(o) in teams)
     ]
     assert {o["kind"] for o in tenancy} == set(TENANCY_KINDS)
-    _apply(cluster.kubeconfig, tenancy)
+    # Namespaces first: monitoring's discovery RoleBindings in team namespaces come before the teams' objects.
+    apply(cluster.kubeconfig, [o for o in tenancy if o["kind"] == "Namespace"])
+    apply(cluster.kubeconfig, [o for o in tenancy if o["kind"] != "Namespace"])
     admission = [o for o in objects if o["kind"] in ADMISSION_KINDS]
     assert len(admission) == 4
-    _apply(cluster.kubeconfig, admission)
+    apply(cluster.kubeconfig, admission)
     editor = "--as=system:serviceaccount:alpha:default-editor"
     _eventually(
         lambda: (
-            _kubectl(cluster.kubeconfig, "auth", "can-i", "create", "pods", "-n", "alpha", editor).stdout.strip()
+            kubectl(cluster.kubeconfig, "auth", "can-i", "create", "pods", "-n", "alpha", editor).stdout.strip()
             == "yes"
         ),
         "kubeflow-edit aggregated by the controller-manager",
@@ -102,7 +86,7 @@ def tenancy(cluster: Cluster, two_teams: tuple[PlatformSpec, list[KObj]]) -> Clu
     def refused() -> bool:
         if ROLE_BINDING_BASELINE in _create(cluster.kubeconfig, probe).stderr:
             return True
-        _kubectl(cluster.kubeconfig, "delete", "rolebinding", "settle", "-n", "alpha", "--ignore-not-found")
+        kubectl(cluster.kubeconfig, "delete", "rolebinding", "settle", "-n", "alpha", "--ignore-not-found")
         return False
 
     _eventually(refused, "the ValidatingAdmissionPolicies in force")
@@ -147,7 +131,7 @@ def _role_binding(namespace: str, name: str, kind: str, role: str, user: str) ->
 
 
 def _create(kubeconfig: Path, obj: KObj, *extra: str) -> subprocess.CompletedProcess[str]:
-    return _kubectl(kubeconfig, "create", *extra, "-f", "-", stdin=json.dumps(obj))
+    return kubectl(kubeconfig, "create", *extra, "-f", "-", stdin=json.dumps(obj))
 
 
 WIDE_EGRESS = {"policyTypes": ["Egress"], "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]}
@@ -168,12 +152,12 @@ def test_team_editor_token_is_refused_network_policies_by_rbac(tenancy: Cluster,
         assert out.returncode != 0
         assert 'cannot create resource "networkpolicies"' in out.stderr, out.stderr
     # Nor can it delete or patch the team's default-deny (RBAC, before any admission).
-    out = _kubectl(editor, "delete", "networkpolicy", "--all", "-n", "alpha")
+    out = kubectl(editor, "delete", "networkpolicy", "--all", "-n", "alpha")
     assert 'cannot delete resource "networkpolicies"' in out.stderr or "No resources found" in out.stdout + out.stderr
-    can = _kubectl(editor, "auth", "can-i", "delete", "networkpolicies", "-n", "alpha")
+    can = kubectl(editor, "auth", "can-i", "delete", "networkpolicies", "-n", "alpha")
     assert can.stdout.strip() == "no"
     for resource in ("endpoints", "endpointslices.discovery.k8s.io"):
-        assert _kubectl(editor, "auth", "can-i", "create", resource, "-n", "alpha").stdout.strip() == "no"
+        assert kubectl(editor, "auth", "can-i", "create", resource, "-n", "alpha").stdout.strip() == "no"
 
 
 def test_the_baseline_refuses_a_widening_policy_from_a_principal_rbac_allows(tenancy: Cluster, tmp_path: Path) -> None:
@@ -196,9 +180,9 @@ def test_the_baseline_refuses_a_widening_policy_from_a_principal_rbac_allows(ten
     }
     binding = _role_binding("alpha", "netpol-writer", "Role", "netpol-writer", "unused")
     binding["subjects"] = [{"kind": "ServiceAccount", "name": "netpol-writer", "namespace": "alpha"}]
-    _apply(tenancy.kubeconfig, [account, writer_role, binding])  # a Role of the namespace's own: the baseline admits it
+    apply(tenancy.kubeconfig, [account, writer_role, binding])  # a Role of the namespace's own: the baseline admits it
     writer = _token_kubeconfig(tenancy, "alpha", "netpol-writer", tmp_path)
-    assert _kubectl(writer, "auth", "can-i", "create", "networkpolicies", "-n", "alpha").stdout.strip() == "yes"
+    assert kubectl(writer, "auth", "can-i", "create", "networkpolicies", "-n", "alpha").stdout.strip() == "yes"
     kubeflow = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kubeflow"}}}
     refused = {
         "internet without internet: true": _netpol("alpha", "w1", **WIDE_EGRESS),
@@ -225,7 +209,7 @@ def test_the_baseline_refuses_a_widening_policy_from_a_principal_rbac_allows(ten
         assert out.returncode == 0, (why, out.stderr)
     # An update that widens an admitted policy is refused as well.
     widened = _netpol("alpha", "a1", **WIDE_EGRESS)
-    out = _kubectl(writer, "replace", "-f", "-", stdin=json.dumps(widened))
+    out = kubectl(writer, "replace", "-f", "-", stdin=json.dumps(widened))
     assert out.returncode != 0 and NETWORK_BASELINE in out.stderr, out.stderr
 
 
@@ -254,22 +238,20 @@ def test_role_bindings_to_foreign_cluster_roles_are_refused(tenancy: Cluster) ->
 
 def test_viewers_are_refused_writes(tenancy: Cluster, tmp_path: Path) -> None:
     viewer = _token_kubeconfig(tenancy, "alpha", "default-viewer", tmp_path)
-    assert _kubectl(viewer, "get", "serviceaccounts", "-n", "alpha").returncode == 0  # reads work
+    assert kubectl(viewer, "get", "serviceaccounts", "-n", "alpha").returncode == 0  # reads work
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "viewer", "namespace": "alpha"}}
     out = _create(viewer, cm)
     assert out.returncode != 0 and 'cannot create resource "configmaps"' in out.stderr, out.stderr
-    out = _kubectl(viewer, "delete", "serviceaccount", "default-editor", "-n", "alpha")
+    out = kubectl(viewer, "delete", "serviceaccount", "default-editor", "-n", "alpha")
     assert out.returncode != 0 and 'cannot delete resource "serviceaccounts"' in out.stderr, out.stderr
     # The team's viewers by name (a User in the render's RoleBinding), impersonated by the admin.
     for user in ("avery@example.com", "group-viewer"):
         args = ["--as=avery@example.com"] if user == "avery@example.com" else ["--as=someone", "--as-group=alpha-audit"]
         out = _create(tenancy.kubeconfig, {**cm, "metadata": {"name": f"v-{len(args)}", "namespace": "alpha"}}, *args)
         assert out.returncode != 0 and 'cannot create resource "configmaps"' in out.stderr, (user, out.stderr)
+        assert kubectl(tenancy.kubeconfig, "auth", "can-i", "get", "pods", "-n", "alpha", *args).stdout.strip() == "yes"
         assert (
-            _kubectl(tenancy.kubeconfig, "auth", "can-i", "get", "pods", "-n", "alpha", *args).stdout.strip() == "yes"
-        )
-        assert (
-            _kubectl(tenancy.kubeconfig, "auth", "can-i", "create", "pods/exec", "-n", "alpha", *args).stdout.strip()
+            kubectl(tenancy.kubeconfig, "auth", "can-i", "create", "pods/exec", "-n", "alpha", *args).stdout.strip()
             == "no"
         )
-        assert _kubectl(tenancy.kubeconfig, "auth", "can-i", "get", "pods", "-n", "beta", *args).stdout.strip() == "no"
+        assert kubectl(tenancy.kubeconfig, "auth", "can-i", "get", "pods", "-n", "beta", *args).stdout.strip() == "no"

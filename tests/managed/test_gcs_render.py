@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -16,7 +15,7 @@ import yaml
 from kubeforge.check.reachability import STEP, forbidden_flows, reachability_findings, required_flows
 from kubeforge.check.validate import validate_objects
 from kubeforge.identity import FileSecretStore
-from kubeforge.k8s import KObj, annotations_of, name_of, namespace_of, pod_spec
+from kubeforge.k8s import annotations_of, name_of, namespace_of
 from kubeforge.managed import gcs
 from kubeforge.managed.artifacts import STATIC_KEY_ENV
 from kubeforge.names import STACK_VALUE_ANNOTATION
@@ -24,6 +23,8 @@ from kubeforge.netpol import Flow, FlowSide, Network, check_flows
 from kubeforge.policy import PolicyContext, evaluate
 from kubeforge.render import Render, render_platform
 from kubeforge.spec import load_spec
+
+from .objects import by_key, containers, env_of
 
 BUCKET = "kf-artifacts-example"
 GOOGLE_APIS = ["199.36.153.8/30"]  # private.googleapis.com
@@ -43,19 +44,6 @@ GCS = {
 def managed(source_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Render:
     spec = load_spec("gke", extra=GCS)
     return render_platform(spec, cache=source_cache, secrets=FileSecretStore(tmp_path_factory.mktemp("gcs")))
-
-
-def by_key(objects: list[KObj]) -> dict[tuple[str, str, str], KObj]:
-    return {(str(o.get("kind")), namespace_of(o) or "", name_of(o)): o for o in objects}
-
-
-def containers(o: KObj) -> list[dict[str, Any]]:
-    return list((pod_spec(o) or {}).get("containers") or [])
-
-
-def env_of(o: KObj, container: str) -> dict[str, Any]:
-    c = next(c for c in containers(o) if c["name"] == container)
-    return {e["name"]: e.get("value", e.get("valueFrom")) for e in c.get("env") or []}
 
 
 def test_no_seaweedfs_and_no_team_key(managed: Render) -> None:

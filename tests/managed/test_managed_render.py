@@ -14,7 +14,7 @@ import yaml
 
 from kubeforge.check.reachability import forbidden_flows, reachability_findings, required_flows
 from kubeforge.identity import FileSecretStore
-from kubeforge.k8s import KObj, annotations_of, name_of, namespace_of, pod_spec
+from kubeforge.k8s import KObj, annotations_of, name_of, namespace_of
 from kubeforge.managed import database as db
 from kubeforge.managed.artifacts import STATIC_KEY_ENV
 from kubeforge.managed.network import database_cidr
@@ -24,6 +24,8 @@ from kubeforge.policy import PolicyContext, evaluate
 from kubeforge.render import Render, render_platform
 from kubeforge.spec import load_spec
 from kubeforge.spec.model import PlatformSpec
+
+from .objects import by_key, containers, env_of
 
 BUCKET = "kf-artifacts-example"
 S3_RANGES = ["52.216.0.0/15", "54.231.0.0/16"]
@@ -54,19 +56,6 @@ def _render(source_cache: Path, tmp: Path, extra: dict[str, Any]) -> Render:
 @pytest.fixture(scope="module")
 def managed(source_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Render:
     return _render(source_cache, tmp_path_factory.mktemp("managed"), MANAGED)
-
-
-def by_key(objects: list[KObj]) -> dict[tuple[str, str, str], KObj]:
-    return {(str(o.get("kind")), namespace_of(o) or "", name_of(o)): o for o in objects}
-
-
-def containers(o: KObj) -> list[dict[str, Any]]:
-    return list((pod_spec(o) or {}).get("containers") or [])
-
-
-def env_of(o: KObj, container: str) -> dict[str, Any]:
-    c = next(c for c in containers(o) if c["name"] == container)
-    return {e["name"]: e.get("value", e.get("valueFrom")) for e in c.get("env") or []}
 
 
 # --- nothing of the in-cluster stores is rendered ---------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from registrations import closure, inputs, one
 
 from kubeforge.errors import BadInput
 from kubeforge.spec import PlatformSpec, load_spec
@@ -19,7 +20,7 @@ from stacks.clusters import wanted
 from stacks.clusters.aks import vault_name
 from stacks.clusters.gke import node_account_id
 from stacks.config import StackConfig, read_config
-from stacks.mocked import ClusterRun, MockedRun, Registration, run_cluster_mocked, run_mocked, unwrap
+from stacks.mocked import ClusterRun, MockedRun, run_cluster_mocked, run_mocked, unwrap
 from stacks.program import Renderer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,32 +61,6 @@ def cluster_run(cloud: str, **cloud_extra: Any) -> ClusterRun:
     if key not in _runs:
         _runs[key] = run_cluster_mocked(spec_for(cloud, **cloud_extra), stack=cloud)
     return _runs[key]
-
-
-def one(run: ClusterRun | MockedRun, type_: str) -> Registration:
-    regs = run.of_type(type_)
-    assert len(regs) == 1, f"{type_}: {len(regs)} registered"
-    return regs[0]
-
-
-def inputs(reg: Registration) -> Any:
-    return unwrap(reg.inputs)
-
-
-def closure(regs: list[Registration]) -> dict[str, set[str]]:
-    deps = {r.urn: set(r.dependencies) for r in regs}
-    out: dict[str, set[str]] = {}
-
-    def reach(urn: str) -> set[str]:
-        if urn not in out:
-            out[urn] = set()
-            for d in deps.get(urn, ()):
-                out[urn] |= {d, *reach(d)}
-        return out[urn]
-
-    for urn in deps:
-        reach(urn)
-    return out
 
 
 # --- the graph: network -> cluster -> node pools -> provider ----------------------------------------------

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 import pytest
+from registrations import closure, inputs, one
 
 from kubeforge.errors import BadInput
 from kubeforge.managed import gcs
@@ -30,7 +31,6 @@ from stacks.mocked import (
     is_secret,
     run_cluster_mocked,
     run_mocked,
-    unwrap,
 )
 from stacks.program import Renderer
 
@@ -80,32 +80,6 @@ def data_run(cloud: str) -> ClusterRun:
     if cloud not in _runs:
         _runs[cloud] = run_cluster_mocked(spec_for(cloud), stack=cloud)
     return _runs[cloud]
-
-
-def one(run: ClusterRun | MockedRun, type_: str) -> Registration:
-    regs = run.of_type(type_)
-    assert len(regs) == 1, f"{type_}: {len(regs)} registered"
-    return regs[0]
-
-
-def inputs(reg: Registration) -> Any:
-    return unwrap(reg.inputs)
-
-
-def closure(regs: list[Registration]) -> dict[str, set[str]]:
-    deps = {r.urn: set(r.dependencies) for r in regs}
-    out: dict[str, set[str]] = {}
-
-    def reach(urn: str) -> set[str]:
-        if urn not in out:
-            out[urn] = set()
-            for d in deps.get(urn, ()):
-                out[urn] |= {d, *reach(d)}
-        return out[urn]
-
-    for urn in deps:
-        reach(urn)
-    return out
 
 
 # --- the graph: the cluster's network -> database / bucket, all under one component -------------------------

@@ -12,15 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from kubeforge.k8s import KObj, name_of, pod_spec
+from kubeforge.names import SIDECAR_ANNOTATIONS
 from kubeforge.spec.model import ComponentSpec, Resources, Sizing
 from kubeforge.spec.quantity import parse_quantity
-
-SIDECAR_ANNOTATIONS = {
-    ("requests", "cpu"): "sidecar.istio.io/proxyCPU",
-    ("requests", "memory"): "sidecar.istio.io/proxyMemory",
-    ("limits", "cpu"): "sidecar.istio.io/proxyCPULimit",
-    ("limits", "memory"): "sidecar.istio.io/proxyMemoryLimit",
-}
 
 
 @dataclass(frozen=True)
