@@ -133,8 +133,8 @@ def _wait(host, ns, name, phases, timeout=90):
 
 def _policy_rules(host, ns, name):
     """kube-router's iptables rules for NetworkPolicy ns/name on the control plane (its comments name both)."""
-    rules = host.run("iptables-save -t filter").stdout
-    return [r for r in rules.splitlines() if f"policy name: {name} namespace {ns}" in r]
+    rules = host.run("iptables-save").stdout
+    return [r for r in rules.splitlines() if "--comment" in r and name in r and ns in r]
 
 
 @pytest.fixture
