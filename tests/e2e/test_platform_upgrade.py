@@ -141,6 +141,7 @@ class Env:
         self.stack, self.cluster, self.root = stack, cluster, root
         self.backup: Path | None = None
         self.before: dict[str, Any] = {}
+        self.upgraded: dict[str, Any] = {}  # the stack's state after the upgrade
 
     def kubectl(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -294,11 +295,8 @@ def test_2_upgrade_to_26_03(env: Env) -> None:
         assert {(o["kind"], o["metadata"]["name"]) for o in user_objects(ns)} <= kept
 
     assert env.outputs()["release"] == "26.03"
-    _same_objects(env, "upgrade")
-    after = env.stack.export()
-    assert after["deployment"]["resources"] != env.before["export"]["deployment"]["resources"], (
-        "the up changed the stack"
-    )
+    env.upgraded = _same_objects(env, "upgrade", env.before["export"])
+    assert env.upgraded["deployment"]["resources"] != env.before["export"]["deployment"]["resources"], "an up ran"
     # Every user object readable at each version the new CRDs serve (conversion None: no webhook needed).
     for ns in env.before["namespaces"]:
         for obj in user_objects(ns):
@@ -319,14 +317,16 @@ def test_2_upgrade_to_26_03(env: Env) -> None:
                 assert json.loads(got.stdout)["apiVersion"] == f"{group}/{version}"
 
 
-def _same_objects(env: Env, step: str) -> None:
-    """No stateful or user object replaced or deleted; every object in both states keeps its URN, unreplaced."""
+def _same_objects(env: Env, step: str, previous: dict[str, Any]) -> dict[str, Any]:
+    """No stateful or user object of v1.11.0 replaced or deleted; every object in the states before and after
+    the step keeps its URN and is not re-created. Returns the state after the step."""
     uids = env.uids(env.before["namespaces"])
     gone = sorted(k for k in env.before["uids"] if k not in uids)
     assert not gone, f"{step} deleted: {gone[:20]}"
     replaced = sorted(k for k, uid in env.before["uids"].items() if uids[k] != uid)
     assert not replaced, f"{step} replaced: {replaced[:20]}"
-    old, new = state_index(env.before["export"]), state_index(env.stack.export())
+    export = env.stack.export()
+    old, new = state_index(previous), state_index(export)
     both = sorted(set(old) & set(new))
     assert len(both) > 500, len(both)
     moved = [f"{k}: {old[k]['urn']} -> {new[k]['urn']}" for k in both if old[k]["urn"] != new[k]["urn"]]
@@ -335,10 +335,12 @@ def _same_objects(env: Env, step: str) -> None:
     assert not recreated, f"{step} re-created in the state: {recreated[:20]}"
     retained = [k for k in both if old[k].get("retainOnDelete")]
     assert retained, "the stack retains CRDs, volumes and team namespaces"
+    assert all(new[k]["outputs"]["metadata"].get("uid") for k in retained), "the state records each object's uid"
     moved_uid = [
         k for k in retained if old[k]["outputs"]["metadata"].get("uid") != new[k]["outputs"]["metadata"].get("uid")
     ]
     assert not moved_uid, f"{step} replaced retained objects: {moved_uid[:20]}"
+    return export
 
 
 def test_3_upgrade_again_changes_nothing(env: Env) -> None:
@@ -372,7 +374,15 @@ def test_5_rollback_to_v1_11_0(env: Env) -> None:
     assert out.returncode == 0, _tail(out)
     assert f"stack {STACK} at release v1.11.0" in out.stdout and f"backup: {env.backup}" in out.stdout
     assert env.outputs()["release"] == "v1.11.0"
-    _same_objects(env, "rollback")
+    after = state_index(_same_objects(env, "rollback", env.upgraded))
+    # Against v1.11.0's state: every object is back, and only what 26.03 dropped was created again.
+    before, upgraded = state_index(env.before["export"]), state_index(env.upgraded)
+    assert sorted(set(before) - set(after)) == []
+    dropped = sorted(set(before) - set(upgraded))
+    assert dropped, "26.03 drops Service kubeflow/minio-service (manifests/26.03/upgrade.yaml)"
+    again = sorted(k for k in before if before[k].get("created") != after[k].get("created"))
+    assert again == dropped
+    assert [before[k]["urn"] for k in dropped] == [after[k]["urn"] for k in dropped], "re-created at its old URN"
     # The rollback's `pulumi up` leaves the stack as v1.11.0 renders it: nothing left to change.
     preview = env.stack.run("preview", "--expect-no-changes")
     assert preview.returncode == 0, preview.stdout[-6000:]
