@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ class Stack:
     # checkpoints on the first `up` takes ~30 min on 2 loaded cores, 3 min without (README, e2e figures).
     # Off except where a proof needs them: an interrupted `up` (proof 6) must find its steps in the state.
     checkpoints: bool = False
+    # Spec fields of the stack besides its teams (kubeforge:spec), e.g. a release or components switched off.
+    spec: dict[str, Any] = field(default_factory=dict)
 
     @property
     def project(self) -> Path:
@@ -65,7 +67,7 @@ class Stack:
             "kubeforge:profile": "kind",
             "kubeforge:context": "e2e",
             "kubeforge:kubeconfig": str(self.kubeconfig),
-            "kubeforge:spec": {"teams": [spec_team(t) for t in teams]},
+            "kubeforge:spec": {**self.spec, "teams": [spec_team(t) for t in teams]},
         }
         path = self.project / f"Pulumi.{STACK}.yaml"
         old = yaml.safe_load(path.read_text()) if path.exists() else {}

@@ -1,7 +1,8 @@
 """`kubeforge diff`: what upgrading from one render to another changes, per component, and what is dangerous.
 
-Sides: a release of a profile (`--profile P --from-release A --to-release B`), a spec file
-(`--from-spec F`, `--to-spec G`) or a saved render folder (`--from-render build/<profile>`).
+Sides: a release of a profile (`--profile P --from-release A --to-release B`, with `--overrides F` merged
+over the profile on both sides, as a stack's `kubeforge:spec`), a spec file (`--from-spec F`, `--to-spec G`)
+or a saved render folder (`--from-render build/<profile>`).
 Exit 1 when anything is blocking, 2 on bad input.
 """
 
@@ -15,6 +16,7 @@ import typer
 from rich.markup import escape
 
 from kubeforge.cli.output import Output, console, print_json, print_table
+from kubeforge.cli.spec import OVERRIDES
 from kubeforge.diff import Report, Side, diff_sides, side_from_folder, side_from_render
 from kubeforge.diff.sides import PlaceholderSecrets
 from kubeforge.errors import EXIT_CHECK_FAILED, BadInput
@@ -31,7 +33,12 @@ def _render_side(spec: PlatformSpec, label: str) -> Side:
 
 
 def _side(
-    which: str, profile: str | None, release: str | None, spec_file: Path | None, folder: Path | None
+    which: str,
+    profile: str | None,
+    release: str | None,
+    spec_file: Path | None,
+    folder: Path | None,
+    overrides: list[Path] | None = None,
 ) -> tuple[str, Callable[[], Side]]:
     """The side's release (known before any render: bad input is refused first) and how to make the side."""
     given = [x for x in (release, spec_file, folder) if x is not None]
@@ -47,7 +54,8 @@ def _side(
         raise BadInput(f"give --profile with --{which}-release, or --{which}-spec", field="--profile")
     if release is not None:
         _known(release, f"--{which}-release")
-    spec = load_spec(profile, extra={"release": release} if release else None)
+    # The release given wins over one the overrides name (a stack's spec carries its current release).
+    spec = load_spec(profile, overrides or [], extra={"release": release} if release else None)
     return spec.release, lambda: _render_side(spec, f"{profile}@{spec.release}")
 
 
@@ -99,6 +107,7 @@ def diff(
     from_spec: Path | None = typer.Option(None, "--from-spec", help="A spec file running today."),
     to_spec: Path | None = typer.Option(None, "--to-spec", help="The spec file to upgrade to."),
     from_render: Path | None = typer.Option(None, "--from-render", help="A saved render folder (build/<profile>)."),
+    overrides: list[Path] | None = OVERRIDES,
     output: Output = typer.Option(Output.table, "--output", "-o"),
 ) -> None:
     """What an upgrade changes per component and what is dangerous; exit 1 when anything is blocking."""
@@ -106,8 +115,10 @@ def diff(
         raise BadInput(f"release {from_release!r} on both sides: nothing to upgrade", field="--to-release")
     if from_release is None and from_spec is None and from_render is None:
         raise BadInput("give --from-release (with --profile), --from-spec or --from-render", field="--from-*")
-    old_release, make_old = _side("from", profile, from_release, from_spec, from_render)
-    new_release, make_new = _side("to", profile, to_release, to_spec, None)
+    if overrides and profile is None:
+        raise BadInput("it is merged over the profile: give --profile", field="--overrides")
+    old_release, make_old = _side("from", profile, from_release, from_spec, from_render, overrides)
+    new_release, make_new = _side("to", profile, to_release, to_spec, None, overrides)
     path = upgrade_path(old_release, new_release) if old_release != new_release else None
     through = {c: [(t.release, t.version) for t in steps] for c, steps in path.through.items()} if path else {}
     old, new = make_old(), make_new()

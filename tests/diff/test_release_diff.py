@@ -105,6 +105,10 @@ BAD = {
         "release: no upgrade path from release '26.03' to release 'v1.11.0': manifests/v1.11.0/upgrade.yaml "
         "declares upgrades from: none",
     ),
+    "overrides without a profile": (
+        ["--from-spec", "profiles/kind.yaml", "--to-spec", "profiles/kind.yaml", "-f", "profiles/kind.yaml"],
+        "--overrides: it is merged over the profile: give --profile",
+    ),
 }
 
 

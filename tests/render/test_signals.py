@@ -63,6 +63,11 @@ def cold_cache(tmp_path: Path, upstream: Path) -> Path:
     return cache
 
 
+def _interruptible() -> None:
+    # A non-interactive shell starts background jobs with SIGINT ignored; the render must see Ctrl-C as a user's.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
 @pytest.mark.parametrize(
     ("call", "prefix"),
@@ -79,6 +84,7 @@ def test_a_signal_at_each_folder_leaves_nothing(
     proc = subprocess.run(
         [sys.executable, str(DRIVER), sig, call, prefix, *_render_args(tmp_path)],
         env=_env(tmp_path, cold_cache),
+        preexec_fn=_interruptible,
         capture_output=True,
         text=True,
         timeout=300,
@@ -101,6 +107,7 @@ def test_a_signal_between_the_swaps_renames_keeps_the_previous_render(
     proc = subprocess.run(
         [sys.executable, str(DRIVER), sig, "rename", ".out.old-", *args],
         env=env,
+        preexec_fn=_interruptible,
         capture_output=True,
         text=True,
         timeout=300,
@@ -121,7 +128,9 @@ def test_a_signal_at_a_random_instant_leaves_nothing(tmp_path: Path, cold_cache:
     handled = 130 if sig == signal.SIGINT else 128 + sig
     codes = []
     for delay in (0.3, 1.0, 1.5, 2.0, 3.0, 4.0):
-        proc = subprocess.Popen([KUBEFORGE, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [KUBEFORGE, *args], env=env, preexec_fn=_interruptible, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(delay)
         proc.send_signal(sig)
         codes.append(proc.wait(timeout=300))

@@ -269,6 +269,9 @@ echo "pulumi $*" >> "$FAKE_LOG"
 case "$*" in
   version) echo v3.0.0 ;;
   "stack output release --stack kind") echo "$FAKE_RELEASE" ;;
+  "config get kubeforge:spec --stack kind")
+    if [ -n "$FAKE_SPEC" ]; then echo "$FAKE_SPEC"
+    else echo "error: configuration key 'kubeforge:spec' not found for stack 'kind'" >&2; exit 1; fi ;;
   *) echo "unexpected: pulumi $*" >&2; exit 3 ;;
 esac
 """
@@ -293,7 +296,13 @@ def fake_tools(tmp_path: Path, source_cache: Path) -> dict[str, str]:
 
 
 def upgrade(
-    tools: dict[str, str], *extra: str, release: str = "v1.11.0", minor: str = "34", runs: str = "", profile: str = ""
+    tools: dict[str, str],
+    *extra: str,
+    release: str = "v1.11.0",
+    minor: str = "34",
+    runs: str = "",
+    profile: str = "",
+    spec: str = "",
 ) -> subprocess.CompletedProcess[str]:
     return playbook(
         "playbooks/upgrade-platform.yml",
@@ -307,7 +316,7 @@ def upgrade(
         "-e", "platform_upgrade_wait_for_runs=false",
         *extra,
         env={"FAKE_LOG": tools["log"], "FAKE_RELEASE": release, "FAKE_MINOR": minor, "FAKE_RUNS": runs,
-             "KUBEFORGE_CACHE": tools["cache"]},
+             "FAKE_SPEC": spec, "KUBEFORGE_CACHE": tools["cache"]},
     )  # fmt: skip
 
 
@@ -327,6 +336,7 @@ def test_check_mode_reports_what_the_upgrade_would_do_and_changes_nothing(fake_t
     assert [c for c in calls(fake_tools) if c.startswith("pulumi")] == [
         "pulumi version",
         "pulumi stack output release --stack kind",
+        "pulumi config get kubeforge:spec --stack kind",
     ]
     assert all(c.split()[1] in ("version", "get") for c in calls(fake_tools) if c.startswith("kubectl")), (
         "read-only calls only"
@@ -342,6 +352,16 @@ def test_a_blocking_diff_stops_the_upgrade_before_anything_changes(fake_tools: d
     assert "knative: v1.16.2 -> v1.21.1 skips 4 minor versions" in out
     assert "nothing was changed" in out
     assert not Path(fake_tools["backups"]).exists()
+
+
+@pytest.mark.slow
+def test_the_diff_reads_the_stacks_own_spec(fake_tools: dict[str, str]) -> None:
+    # The kind profile blocks (Knative); the stack's kubeforge:spec switches Knative and KServe off.
+    spec = '{"release": "v1.11.0", "components": {"knative": {"enabled": false}, "kserve": {"enabled": false}}}'
+    result = upgrade(fake_tools, "--check", profile="kind", spec=spec)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "would set kubeforge:spec.release=26.03 on stack kind" in out
 
 
 @pytest.mark.slow
