@@ -73,17 +73,16 @@ class Stack:
         old = yaml.safe_load(path.read_text()) if path.exists() else {}
         path.write_text(yaml.safe_dump({**(old or {}), "config": config}, sort_keys=False))
 
-    def runner_args(self, action: str, *flags: str) -> list[str]:
-        args = [sys.executable, "-m", "stacks.automation", action, "--stack", STACK, "--work-dir", str(self.project)]
-        args += [
-            "--pulumi-bin",
-            str(self.tools),
-            "--plugins",
-            str(self.tools),
-            "--backend",
-            f"file://{self.dir / 'backend'}",
+    def runner(self) -> list[str]:
+        """The Automation API runner at this stack's project, tools and backend; an action and flags follow."""
+        return [
+            *(sys.executable, "-m", "stacks.automation", "--work-dir", str(self.project)),
+            *("--pulumi-bin", str(self.tools), "--plugins", str(self.tools)),
+            *("--backend", f"file://{self.dir / 'backend'}"),
         ]
-        return [*args, *flags]
+
+    def runner_args(self, action: str, *flags: str) -> list[str]:
+        return [*self.runner(), action, "--stack", STACK, *flags]
 
     def run(self, action: str, *flags: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
         """The runner, as a user runs it; output kept in <dir>/<action>-<n>.log for a failing test's message."""

@@ -32,6 +32,7 @@ import yaml
 
 from e2e.harness.certs import SimulatedCertManager
 from e2e.harness.cluster import Cluster
+from e2e.harness.live import kubectl
 from e2e.harness.pulumi import STACK, Stack
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,13 +145,7 @@ class Env:
         self.upgraded: dict[str, Any] = {}  # the stack's state after the upgrade
 
     def kubectl(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(self.cluster.tools / "kubectl"), "--kubeconfig", str(self.cluster.kubeconfig), *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return kubectl(self.cluster.kubeconfig, *args, stdin=stdin)
 
     def playbook(self, name: str, **extra: Any) -> tuple[subprocess.CompletedProcess[str], float]:
         variables = {
@@ -161,7 +156,7 @@ class Env:
             "platform_upgrade_kubeforge": str(Path(sys.executable).parent / "kubeforge"),
             "platform_upgrade_python": sys.executable,
             # The Automation API runner (no Python language host here), at the harness's tools and backend.
-            "platform_upgrade_pulumi": self.stack.runner_args("up")[:3] + self.stack.runner_args("up")[6:],
+            "platform_upgrade_pulumi": self.stack.runner(),
             "platform_upgrade_pulumi_cli": str(self.stack.tools / "pulumi"),
             "platform_upgrade_kubectl": str(self.cluster.tools / "kubectl"),
             "platform_upgrade_backup_root": str(self.root / "backups"),
