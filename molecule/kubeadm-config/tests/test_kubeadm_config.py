@@ -172,6 +172,7 @@ def test_endpoint_is_the_load_balanced_one(cp):
 def test_kubelet_hardening(cp):
     kubelet = _docs(cp, "/etc/kubernetes/kubeadm-config.yaml")["KubeletConfiguration"]
     assert kubelet["protectKernelDefaults"] is True
+    assert kubelet["failCgroupV1"] is True
     assert kubelet["serverTLSBootstrap"] is True
     assert kubelet["tlsMinVersion"] == "VersionTLS12"
     assert kubelet["systemReserved"]["memory"] and kubelet["kubeReserved"]["cpu"]

@@ -3,13 +3,20 @@
 observed on the running API server and etcd, and a NetworkPolicy denying a real connection between two pods."""
 
 import json
-import shlex
 import time
 import uuid
 
 import pytest
-
-KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf"
+from kubeadm_cluster import (
+    KUBECTL,
+    apply,
+    assert_network_policy_denies,
+    connect,
+    ready_nodes,
+    run_playbook,
+    server_namespace,
+    worker_host,
+)
 
 
 def _api(host):
@@ -20,25 +27,9 @@ def test_api_server_ready(host):
     assert host.check_output(f"{KUBECTL} get --raw /readyz") == "ok"
 
 
-def _nodes(host):
-    return json.loads(host.check_output(f"{KUBECTL} get nodes -o json"))["items"]
-
-
-def _ready(node):
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"])
-
-
 @pytest.fixture
 def nodes(host):
-    """Both nodes, once Ready: the CNI's configuration is written when the node's pod CIDR is allocated."""
-    deadline = time.monotonic() + 180
-    while True:
-        items = _nodes(host)
-        if len(items) == 2 and all(_ready(n) for n in items):
-            return items
-        if time.monotonic() > deadline:
-            pytest.fail(f"nodes not Ready after 180 s: {[(n['metadata']['name'], _ready(n)) for n in items]}")
-        time.sleep(5)
+    return ready_nodes(host)
 
 
 def test_control_plane_and_worker_ready(nodes):
@@ -94,71 +85,11 @@ def test_requests_audited(host):
     assert last["kind"] == "Event"
 
 
-def _apply(host, obj):
-    host.check_output(f"echo {shlex.quote(json.dumps(obj))} | {KUBECTL} apply -f -")
-
-
-def _pod(ns, name, node, args, labels, restart="Never"):
-    container = {
-        "name": "netcheck",
-        "image": "localhost/kubeforge/test-cni:v1",
-        "imagePullPolicy": "Never",
-        "command": ["/usr/local/bin/netcheck", *args],
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "runAsNonRoot": True,
-            "runAsUser": 65534,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-    }
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": ns, "labels": labels},
-        "spec": {"nodeName": node, "restartPolicy": restart, "containers": [container]},
-    }
-
-
-def _wait(host, ns, name, phases, timeout=90):
-    deadline = time.monotonic() + timeout
-    while True:
-        phase = host.check_output(f"{KUBECTL} -n {ns} get pod {name} -o jsonpath={{.status.phase}}")
-        if phase in phases:
-            return phase
-        if time.monotonic() > deadline:
-            pytest.fail(f"pod {ns}/{name} still {phase!r} after {timeout} s")
-        time.sleep(2)
-
-
-def _policy_rules(host, name, ip):
-    """kube-router's jump from the pod's firewall chain to NetworkPolicy `name`'s chain, for the pod at `ip`
-    (written once its informer has the policy; the policy chain stays empty until a source pod matches)."""
-    rules = host.run("iptables-save -t filter").stdout
-    return [r for r in rules.splitlines() if f"-d {ip}/32" in r and f'"run through nw policy {name}"' in r]
-
-
 @pytest.fixture
 def netpol_namespace(host, nodes):
     """A namespace with a server pod on the control plane; yields (ns, worker node, server IP)."""
-    cp = next(
-        n["metadata"]["name"] for n in nodes if "node-role.kubernetes.io/control-plane" in n["metadata"]["labels"]
-    )
-    worker = next(n["metadata"]["name"] for n in nodes if n["metadata"]["name"] != cp)
-    ns = f"netpol-{uuid.uuid4().hex[:6]}"
-    host.check_output(f"{KUBECTL} create namespace {ns}")
-    try:
-        _apply(host, _pod(ns, "server", cp, ["serve", ":8080"], {"app": "server"}, restart="Always"))
-        _wait(host, ns, "server", {"Running"})
-        ip = host.check_output(f"{KUBECTL} -n {ns} get pod server -o jsonpath={{.status.podIP}}")
-        yield ns, worker, ip
-    finally:
-        host.run(f"{KUBECTL} delete namespace {ns} --wait=false")
-
-
-def _connect(host, ns, worker, ip, name, labels, restart="Never"):
-    _apply(host, _pod(ns, name, worker, ["connect", f"{ip}:8080"], labels, restart))
-    return _wait(host, ns, name, {"Succeeded", "Failed"})
+    with server_namespace(host, nodes) as found:
+        yield found
 
 
 def test_pods_connect_across_nodes(host, netpol_namespace):
@@ -166,49 +97,20 @@ def test_pods_connect_across_nodes(host, netpol_namespace):
     # routes between the nodes' pod CIDRs.
     ns, worker, ip = netpol_namespace
     assert ip.startswith("10.244.")
-    assert _connect(host, ns, worker, ip, "client", {}) == "Succeeded"
+    assert connect(host, ns, worker, ip, "client", {}) == "Succeeded"
 
 
 def test_network_policy_denies_a_real_connection(host, netpol_namespace):
     """After a NetworkPolicy admitting only labelled clients, an unlabelled client's connection is refused
     (kube-router's REJECT) and a labelled one still connects."""
-    ns, worker, ip = netpol_namespace
-    assert _connect(host, ns, worker, ip, "before", {}) == "Succeeded"
-    _apply(
-        host,
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": "server-ingress", "namespace": ns},
-            "spec": {
-                "podSelector": {"matchLabels": {"app": "server"}},
-                "policyTypes": ["Ingress"],
-                "ingress": [{"from": [{"podSelector": {"matchLabels": {"access": "allowed"}}}]}],
-            },
-        },
-    )
-    # kube-router writes the policy's chain on the server's node once its informer has the event.
-    deadline = time.monotonic() + 60
-    while not _policy_rules(host, "server-ingress", ip):
-        if time.monotonic() > deadline:
-            pytest.fail(f"kube-router wrote no iptables rule for {ns}/server-ingress in 60 s")
-        time.sleep(2)
-    assert _connect(host, ns, worker, ip, "denied", {}) == "Failed"
-    # Exit 1 is netcheck's failed connection (2 would be a usage error).
-    code = host.check_output(
-        f"{KUBECTL} -n {ns} get pod denied -o jsonpath={{.status.containerStatuses[0].state.terminated.exitCode}}"
-    )
-    assert code == "1"
-    # kube-router adds a new pod's IP to the policy's source set on the pod's event: a client connecting at
-    # once can race it, so the allowed client may retry (the same pod, the same IP).
-    assert _connect(host, ns, worker, ip, "allowed", {"access": "allowed"}, restart="OnFailure") == "Succeeded"
+    assert_network_policy_denies(host, *netpol_namespace)
 
 
 def test_service_cluster_ip_routes(host, netpol_namespace):
     """kube-proxy (iptables mode, on the Debian base image) routes a ClusterIP Service to its pod across
     nodes, and the kubernetes Service to the API server."""
     ns, worker, _ = netpol_namespace
-    _apply(
+    apply(
         host,
         {
             "apiVersion": "v1",
@@ -225,4 +127,77 @@ def test_service_cluster_ip_routes(host, netpol_namespace):
         if time.monotonic() > deadline:
             pytest.fail(f"the kubernetes Service ({api}:443) does not reach the API server after 60 s")
         time.sleep(2)
-    assert _connect(host, ns, worker, cluster_ip, "via-service", {}) == "Succeeded"
+    assert connect(host, ns, worker, cluster_ip, "via-service", {}) == "Succeeded"
+
+
+@pytest.mark.parametrize("which", ["control plane", "worker"])
+def test_packages_from_the_signed_repository(host, which):
+    """kubernetes_node installed kubeadm, kubelet and kubectl from the signed per-minor repository (apt
+    verified InRelease against the pinned key) and holds them."""
+    node = host if which == "control plane" else worker_host(host)
+    for package in ("kubeadm", "kubelet", "kubectl"):
+        assert node.check_output(f"dpkg-query -W -f '${{Version}}' {package}") == "1.34.4-1.1"
+    assert set(node.check_output("apt-mark showhold").split()) >= {"kubeadm", "kubelet", "kubectl"}
+    source = node.file("/etc/apt/sources.list.d/kubernetes.sources").content_string
+    assert "/v1.34/deb/" in source
+    assert "Signed-By: /etc/apt/keyrings/kubernetes-apt-keyring.asc" in source
+    # apt accepted the repository's signature: its index is in apt's lists (a bad signature leaves none).
+    assert node.run("ls /var/lib/apt/lists/ | grep -c '_v1.34_deb_Packages'").stdout.strip() == "1"
+
+
+def test_a_key_other_than_the_pinned_one_is_refused(host):
+    """The same role with another fingerprint pinned: the served key is removed and the run stops."""
+    cp_ip = host.check_output("hostname -I").split()[0]
+    worker = worker_host(host)
+    result = run_playbook(
+        "site.yml",
+        "--tags",
+        "kubernetes_node",
+        "--limit",
+        "kube_node",
+        "-e",
+        f"kubernetes_node_repo_base_url=http://{cp_ip}:8080",
+        "-e",
+        "kubernetes_node_repo_key_fingerprint=" + "0" * 40,
+    )
+    try:
+        assert result.returncode == 2, result.stdout[-3000:]
+        assert "not the pinned 0000000000000000000000000000000000000000" in result.stdout
+        assert "refused" in result.stdout
+        assert not worker.file("/etc/apt/keyrings/kubernetes-apt-keyring.asc").exists
+    finally:
+        # Put the pinned key back (the inventory's fingerprint), as the next site.yml run would.
+        restored = run_playbook(
+            "site.yml",
+            "--tags",
+            "kubernetes_node",
+            "--limit",
+            "kube_node",
+            "-e",
+            f"kubernetes_node_repo_base_url=http://{cp_ip}:8080",
+        )
+        assert restored.returncode == 0, restored.stdout[-3000:]
+    assert worker.file("/etc/apt/keyrings/kubernetes-apt-keyring.asc").exists
+
+
+def test_cluster_dns_resolves_a_service(host, netpol_namespace):
+    """CoreDNS (e2e/tools/coredns, kubeadm's addon) answers the pods' lookups: a client on the worker reaches
+    the server through its Service's DNS name."""
+    ns, worker, _ = netpol_namespace
+    host.check_output(f"{KUBECTL} -n kube-system rollout status deployment/coredns --timeout=120s")
+    image = host.check_output(
+        f"{KUBECTL} -n kube-system get deployment coredns -o jsonpath={{.spec.template.spec.containers[0].image}}"
+    )
+    assert image == "registry.k8s.io/coredns/coredns:v1.14.3"
+    apply(
+        host,
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "server", "namespace": ns},
+            "spec": {"selector": {"app": "server"}, "ports": [{"port": 8080}]},
+        },
+    )
+    # kube-proxy programs a new Service's rules a moment after it is created: the client may retry.
+    name = f"server.{ns}.svc.cluster.local"
+    assert connect(host, ns, worker, name, "via-dns", {}, restart="OnFailure") == "Succeeded"

@@ -1,0 +1,1 @@
+../../roles/nvidia_driver/library/nvidia_gpu_facts.py
