@@ -108,6 +108,20 @@ def server_namespace(host: Any, nodes: list[dict[str, Any]]) -> Iterator[tuple[s
         host.run(f"{KUBECTL} delete namespace {ns} --wait=false")
 
 
+def server_service(host: Any, ns: str) -> str:
+    """A ClusterIP Service `server` in front of the namespace's server pod; its cluster IP."""
+    apply(
+        host,
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "server", "namespace": ns},
+            "spec": {"selector": {"app": "server"}, "ports": [{"port": 8080}]},
+        },
+    )
+    return host.check_output(f"{KUBECTL} -n {ns} get service server -o jsonpath={{.spec.clusterIP}}")
+
+
 def _policy_rules(host: Any, name: str, ip: str) -> list[str]:
     """kube-router's jump from the pod's firewall chain to NetworkPolicy `name`'s chain, for the pod at `ip`
     (written once its informer has the policy; the policy chain stays empty until a source pod matches)."""

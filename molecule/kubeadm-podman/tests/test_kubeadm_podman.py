@@ -9,12 +9,12 @@ import uuid
 import pytest
 from kubeadm_cluster import (
     KUBECTL,
-    apply,
     assert_network_policy_denies,
     connect,
     ready_nodes,
     run_playbook,
     server_namespace,
+    server_service,
     worker_host,
 )
 
@@ -110,16 +110,7 @@ def test_service_cluster_ip_routes(host, netpol_namespace):
     """kube-proxy (iptables mode, on the Debian base image) routes a ClusterIP Service to its pod across
     nodes, and the kubernetes Service to the API server."""
     ns, worker, _ = netpol_namespace
-    apply(
-        host,
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "server", "namespace": ns},
-            "spec": {"selector": {"app": "server"}, "ports": [{"port": 8080}]},
-        },
-    )
-    cluster_ip = host.check_output(f"{KUBECTL} -n {ns} get service server -o jsonpath={{.spec.clusterIP}}")
+    cluster_ip = server_service(host, ns)
     assert cluster_ip.startswith("10.")
     api = host.check_output(f"{KUBECTL} -n default get service kubernetes -o jsonpath={{.spec.clusterIP}}")
     deadline = time.monotonic() + 60
@@ -149,16 +140,11 @@ def test_a_key_other_than_the_pinned_one_is_refused(host):
     """The same role with another fingerprint pinned: the served key is removed and the run stops."""
     cp_ip = host.check_output("hostname -I").split()[0]
     worker = worker_host(host)
+    # The worker's kubernetes_node tasks alone; the control plane's facts are not gathered, so its URL is given.
+    only_the_role = ["--tags", "kubernetes_node", "--limit", "kube_node", "-e"]
+    base_url = f"kubernetes_node_repo_base_url=http://{cp_ip}:8080"
     result = run_playbook(
-        "site.yml",
-        "--tags",
-        "kubernetes_node",
-        "--limit",
-        "kube_node",
-        "-e",
-        f"kubernetes_node_repo_base_url=http://{cp_ip}:8080",
-        "-e",
-        "kubernetes_node_repo_key_fingerprint=" + "0" * 40,
+        "site.yml", *only_the_role, base_url, "-e", "kubernetes_node_repo_key_fingerprint=" + "0" * 40
     )
     try:
         assert result.returncode == 2, result.stdout[-3000:]
@@ -167,15 +153,7 @@ def test_a_key_other_than_the_pinned_one_is_refused(host):
         assert not worker.file("/etc/apt/keyrings/kubernetes-apt-keyring.asc").exists
     finally:
         # Put the pinned key back (the inventory's fingerprint), as the next site.yml run would.
-        restored = run_playbook(
-            "site.yml",
-            "--tags",
-            "kubernetes_node",
-            "--limit",
-            "kube_node",
-            "-e",
-            f"kubernetes_node_repo_base_url=http://{cp_ip}:8080",
-        )
+        restored = run_playbook("site.yml", *only_the_role, base_url)
         assert restored.returncode == 0, restored.stdout[-3000:]
     assert worker.file("/etc/apt/keyrings/kubernetes-apt-keyring.asc").exists
 
@@ -189,15 +167,7 @@ def test_cluster_dns_resolves_a_service(host, netpol_namespace):
         f"{KUBECTL} -n kube-system get deployment coredns -o jsonpath={{.spec.template.spec.containers[0].image}}"
     )
     assert image == "registry.k8s.io/coredns/coredns:v1.14.3"
-    apply(
-        host,
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "server", "namespace": ns},
-            "spec": {"selector": {"app": "server"}, "ports": [{"port": 8080}]},
-        },
-    )
+    server_service(host, ns)
     # kube-proxy programs a new Service's rules a moment after it is created: the client may retry.
     name = f"server.{ns}.svc.cluster.local"
     assert connect(host, ns, worker, name, "via-dns", {}, restart="OnFailure") == "Succeeded"
