@@ -1,4 +1,4 @@
-"""upgrade-nodes.yml's version rule, run by ansible-playbook on localhost: one minor at a time, never down."""
+"""The node_upgrade role's version rule (playbooks/upgrade-nodes.yml), run by ansible-playbook on localhost: one minor at a time, never down."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-CHECK = ROOT / "playbooks" / "upgrade" / "version-check.yml"
+CHECK = ROOT / "roles" / "node_upgrade" / "tasks" / "version_check.yml"
 
 
 def _run(tmp_path: pathlib.Path, current: str, target: str) -> subprocess.CompletedProcess[str]:
@@ -20,7 +20,7 @@ def _run(tmp_path: pathlib.Path, current: str, target: str) -> subprocess.Comple
         f"    - ansible.builtin.include_tasks: {CHECK}\n"
     )
     ansible = shutil.which("ansible-playbook") or str(pathlib.Path(__import__("sys").executable).parent / "ansible-playbook")
-    extra = json.dumps({"__upgrade_current_version": current, "upgrade_kubernetes_version": target})
+    extra = json.dumps({"__node_upgrade_current_version": current, "node_upgrade_kubernetes_version": target})
     return subprocess.run(
         [ansible, "-i", "localhost,", "-c", "local", str(playbook), "-e", extra],
         capture_output=True,

@@ -1,6 +1,7 @@
-"""What both test modules of the `kubeadm-podman` scenario do on the running cluster: read nodes, run the
-test CNI's netcheck pods, and prove that a NetworkPolicy denies a real connection (before and after the
-upgrade). Every command runs on the first control plane (testinfra's `host`) with the admin kubeconfig."""
+"""What the test modules of the `kubeadm-podman` scenario do on the running cluster: reach its hosts, read
+nodes, run the test CNI's netcheck pods, and prove that a NetworkPolicy denies a real connection (before and
+after the upgrade). Commands run on the first control plane (testinfra's `host`) with the admin kubeconfig
+unless a test names another host."""
 
 import contextlib
 import json
@@ -17,6 +18,28 @@ import testinfra
 
 KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf"
 TEST_IMAGE = "localhost/kubeforge/test-cni:v1"
+# molecule.yml's hosts: three control planes behind api_lb's VIP and a worker.
+CONTROL_PLANES = ("cp1", "cp2", "cp3")
+NODE_COUNT = 4
+
+
+def node_host(host: Any, which: str) -> Any:
+    """testinfra's host for one of the scenario's containers (their names differ only in cp1/cp2/cp3/w1)."""
+    return testinfra.get_host(f"podman://{host.backend.name.replace('-cp1-', f'-{which}-')}")
+
+
+def worker_host(host: Any) -> Any:
+    return node_host(host, "w1")
+
+
+def node_name(host: Any) -> str:
+    """The Kubernetes node name of a host (kubeadm registers the lower-cased hostname)."""
+    return str(host.check_output("hostname")).lower()
+
+
+def address(host: Any) -> str:
+    """A host's address on the scenario's network (the API servers advertise it)."""
+    return str(host.check_output("hostname -I").split()[0])
 
 
 def get_nodes(host: Any) -> list[dict[str, Any]]:
@@ -31,7 +54,7 @@ def is_control_plane(node: dict[str, Any]) -> bool:
     return "node-role.kubernetes.io/control-plane" in node["metadata"]["labels"]
 
 
-def ready_nodes(host: Any, count: int = 2, timeout: int = 180) -> list[dict[str, Any]]:
+def ready_nodes(host: Any, count: int = NODE_COUNT, timeout: int = 180) -> list[dict[str, Any]]:
     """The nodes, once `count` of them are Ready (a CNI's configuration is written when a pod CIDR is allocated)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -94,9 +117,10 @@ def connect(host: Any, ns: str, worker: str, ip: str, name: str, labels: dict[st
 
 @contextlib.contextmanager
 def server_namespace(host: Any, nodes: list[dict[str, Any]]) -> Iterator[tuple[str, str, str]]:
-    """A namespace with a netcheck server pod on the control plane; yields (ns, worker node, server IP)."""
-    cp = next(n["metadata"]["name"] for n in nodes if is_control_plane(n))
-    worker = next(n["metadata"]["name"] for n in nodes if n["metadata"]["name"] != cp)
+    """A namespace with a netcheck server pod on the first control plane (`host`, whose firewall rules the
+    policy check reads); yields (ns, worker node, server IP)."""
+    cp = node_name(host)
+    worker = next(n["metadata"]["name"] for n in nodes if not is_control_plane(n))
     ns = f"netpol-{uuid.uuid4().hex[:6]}"
     host.check_output(f"{KUBECTL} create namespace {ns}")
     try:
@@ -170,8 +194,3 @@ def run_playbook(playbook: str, *args: str) -> subprocess.CompletedProcess[str]:
     project = os.environ["MOLECULE_PROJECT_DIRECTORY"]
     argv = ["ansible-playbook", "-i", inventory, os.path.join(project, "playbooks", playbook), *args]
     return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
-
-
-def worker_host(host: Any) -> Any:
-    """testinfra's host for the worker container (the scenario's hosts differ only in cp/w1)."""
-    return testinfra.get_host(f"podman://{host.backend.name.replace('-cp-', '-w1-')}")

@@ -1,6 +1,7 @@
-"""Testinfra checks of the `kubeadm-podman` scenario: playbooks/site.yml for real on two podman systemd hosts
-(`kubeadm init` on the control plane, `kubeadm join` of a worker, the test CNI), the hardening it configured,
-observed on the running API server and etcd, and a NetworkPolicy denying a real connection between two pods."""
+"""Testinfra checks of the `kubeadm-podman` scenario: playbooks/site.yml for real on four podman systemd hosts
+(`kubeadm init` on the first control plane, two control-plane joins, `kubeadm join` of a worker, the test
+CNI), the hardening it configured, observed on the running API server and etcd, and a NetworkPolicy denying
+a real connection between two pods. test_ha_control_plane.py checks the three control planes as one."""
 
 import json
 import time
@@ -9,6 +10,7 @@ import uuid
 import pytest
 from kubeadm_cluster import (
     KUBECTL,
+    NODE_COUNT,
     assert_network_policy_denies,
     connect,
     ready_nodes,
@@ -32,11 +34,11 @@ def nodes(host):
     return ready_nodes(host)
 
 
-def test_control_plane_and_worker_ready(nodes):
+def test_control_planes_and_worker_ready(nodes):
     # Ready needs a CNI: containerd reports NetworkReady only once a configuration is in /etc/cni/net.d.
     roles = sorted("control-plane" in " ".join(n["metadata"]["labels"]) for n in nodes)
-    assert roles == [False, True]
-    assert [n["status"]["nodeInfo"]["kubeletVersion"] for n in nodes] == ["v1.34.4"] * 2
+    assert roles == [False, True, True, True]
+    assert [n["status"]["nodeInfo"]["kubeletVersion"] for n in nodes] == ["v1.34.4"] * NODE_COUNT
     assert {n["status"]["nodeInfo"]["containerRuntimeVersion"] for n in nodes} == {"containerd://2.2.1"}
     # Pod CIDRs come from kubeadm's podSubnet (the cni role reads the same variable).
     assert all(n["spec"]["podCIDR"].startswith("10.244.") for n in nodes)
@@ -52,9 +54,10 @@ def test_kubelet_serving_certificates_approved(host, nodes):
 
 def test_static_control_plane_pods_running(host):
     pods = json.loads(host.check_output(f"{KUBECTL} -n kube-system get pods -o json"))["items"]
-    phases = {p["metadata"]["labels"].get("component"): p["status"]["phase"] for p in pods}
     for component in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
-        assert phases.get(component) == "Running", phases
+        phases = [p["status"]["phase"] for p in pods if p["metadata"]["labels"].get("component") == component]
+        # One per control plane.
+        assert phases == ["Running"] * 3, (component, phases)
 
 
 def test_anonymous_only_on_health_paths(host):

@@ -1,14 +1,16 @@
 """playbooks/upgrade-nodes.yml for real on the scenario's cluster, v1.34.4 -> v1.35.4 (this module runs after
 test_kubeadm_podman.py, which checks the cluster site.yml made).
 
-Run 1, a planted drain failure: a PodDisruptionBudget no eviction from the worker can satisfy. The control plane
-is upgraded (kubeadm upgrade apply), the worker's drain times out, the rescue uncordons it and the play stops.
+Run 1, a planted drain failure: a PodDisruptionBudget no eviction from the worker can satisfy. The control planes
+are upgraded one at a time (kubeadm upgrade apply on the first, kubeadm upgrade node on the other two), the
+worker's drain times out, the rescue uncordons it and the play stops.
 Run 2, the same command once that budget is gone and another makes the worker's drain wait for a replacement
-pod: the control plane is left alone (already at the target), the worker waits, is upgraded and uncordoned.
+pod: the control planes are left alone (already at the target), the worker waits, is upgraded and uncordoned.
 Both runs are an operator's command line: the scenario's inventory, the target and this host's exceptions."""
 
 import json
 import os
+import re
 import time
 from typing import Any
 
@@ -22,10 +24,10 @@ from kubeadm_cluster import (
     is_control_plane,
     is_ready,
     netcheck_container,
+    node_host,
     ready_nodes,
     run_playbook,
     server_namespace,
-    worker_host,
 )
 
 TARGET = "1.35.4"
@@ -34,21 +36,21 @@ NS = "upgrade-test"
 
 def _extra_vars(backup_dir: str, **more: Any) -> list[str]:
     extra = {
-        "upgrade_kubernetes_version": TARGET,
-        "upgrade_backup_dir": backup_dir,
+        "node_upgrade_kubernetes_version": TARGET,
+        "node_upgrade_backup_dir": backup_dir,
         # This CI kernel runs hybrid cgroups (v1); kubelets run with failCgroupV1 off (molecule.yml).
-        "upgrade_require_cgroup_v2": False,
+        "node_upgrade_require_cgroup_v2": False,
         # No /proc/config.gz in the VM, and cgroup v1 (SystemVerification); kubeadm 1.35's Corefile migration
         # knows CoreDNS up to its own v1.13.1, not the v1.14.3 built here (CoreDNSUnsupportedPlugins,
         # CoreDNSMigration: "start version '1.14.3' not supported"; the Corefile is kubeadm's own, unchanged).
-        "upgrade_kubeadm_ignore_preflight_errors": [
+        "node_upgrade_kubeadm_ignore_preflight_errors": [
             "SystemVerification",
             "CoreDNSUnsupportedPlugins",
             "CoreDNSMigration",
         ],
         # For the same reason its CoreDNS phase refuses to run ("start version '1.14.3' not supported"): CoreDNS
         # keeps the tag the inventory pins, as etcd does.
-        "upgrade_kubeadm_skip_phases": ["addon/coredns"],
+        "node_upgrade_kubeadm_skip_phases": ["addon/coredns"],
         **more,
     }
     return ["-e", json.dumps(extra)]
@@ -57,6 +59,11 @@ def _extra_vars(backup_dir: str, **more: Any) -> list[str]:
 def _said(result: Any) -> str:
     """A playbook's output with whitespace collapsed (Ansible's YAML output folds long messages)."""
     return " ".join(result.stdout.split())
+
+
+def _changed(result: Any, task: str) -> list[str]:
+    """The hosts (inventory names: the containers', which are also their node names) a task changed, in order."""
+    return re.findall(rf"TASK \[node_upgrade : {re.escape(task)}\][^\n]*\nchanged: \[([^\]]+)\]", result.stdout)
 
 
 def _deployment(name: str, replicas: int, node_selector: dict[str, str] | None = None) -> dict[str, Any]:
@@ -119,8 +126,8 @@ def upgrade(host):
     """Both runs; what each printed and the nodes after it."""
     backup = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "upgrade-backup")
     nodes = ready_nodes(host)
-    cp = next(n["metadata"]["name"] for n in nodes if is_control_plane(n))
-    worker = next(n["metadata"]["name"] for n in nodes if n["metadata"]["name"] != cp)
+    cps = [n["metadata"]["name"] for n in nodes if is_control_plane(n)]
+    worker = next(n["metadata"]["name"] for n in nodes if not is_control_plane(n))
     _wait_for_test_namespaces_gone(host)
     host.check_output(f"{KUBECTL} create namespace {NS}")
 
@@ -129,25 +136,25 @@ def upgrade(host):
     apply(host, _budget("pinned", minAvailable=1))
     _wait_available(host, "pinned")
     first = run_playbook(
-        "upgrade-nodes.yml", *_extra_vars(backup, upgrade_drain_timeout="30s", upgrade_drain_retries=1)
+        "upgrade-nodes.yml", *_extra_vars(backup, node_upgrade_drain_timeout="30s", node_upgrade_drain_retries=1)
     )
     after_first = _node_states(host)
 
-    # The budget that makes the drain wait: two replicas, both on the worker (the control plane cordoned while
+    # The budget that makes the drain wait: two replicas, both on the worker (the control planes cordoned while
     # they start), at most one unavailable; the second eviction waits until the first one's replacement is
-    # Ready on the control plane.
+    # Ready on a control plane.
     host.check_output(f"{KUBECTL} -n {NS} delete deployment/pinned poddisruptionbudget/pinned --wait=true")
-    host.check_output(f"{KUBECTL} cordon {cp}")
+    host.check_output(f"{KUBECTL} cordon {' '.join(cps)}")
     try:
         apply(host, _deployment("waiter", 2))
         apply(host, _budget("waiter", maxUnavailable=1))
         _wait_available(host, "waiter")
     finally:
-        host.check_output(f"{KUBECTL} uncordon {cp}")
+        host.check_output(f"{KUBECTL} uncordon {' '.join(cps)}")
     placed = _pod_nodes(host, "waiter")
     second = run_playbook("upgrade-nodes.yml", *_extra_vars(backup))
     return {
-        "cp": cp,
+        "cps": cps,
         "worker": worker,
         "backup": backup,
         "first": first,
@@ -162,15 +169,20 @@ def test_planted_drain_failure_uncordons_the_node_and_stops(upgrade):
     assert first.returncode == 2, first.stdout[-4000:]
     assert "failed at 'Cordon and drain the node'" in _said(first), first.stdout[-4000:]
     assert "The node is uncordoned; no further node is upgraded." in _said(first)
-    # The worker is back in service at its old version; the control plane had been upgraded before it.
+    # The worker is back in service at its old version; the control planes had been upgraded before it.
     assert states[upgrade["worker"]] == {
         "control_plane": False,
         "kubelet": "v1.34.4",
         "unschedulable": False,
         "ready": True,
     }
-    assert states[upgrade["cp"]]["kubelet"] == f"v{TARGET}"
-    assert not states[upgrade["cp"]]["unschedulable"]
+    assert len(upgrade["cps"]) == 3
+    for cp in upgrade["cps"]:
+        assert states[cp]["kubelet"] == f"v{TARGET}", cp
+        assert not states[cp]["unschedulable"], cp
+    # One after another: the first with kubeadm upgrade apply, the other two with kubeadm upgrade node.
+    assert _changed(first, "Upgrade the cluster from the first control plane") == [upgrade["cps"][0]]
+    assert _changed(first, "Upgrade this node's configuration (other control planes and workers)") == upgrade["cps"][1:]
 
 
 def test_etcd_snapshot_and_encryption_key_saved_before_the_upgrade(upgrade):
@@ -185,8 +197,8 @@ def test_rerun_waits_for_the_budget_and_finishes(upgrade):
     second = upgrade["second"]
     assert upgrade["waiter_placed"] == [upgrade["worker"]] * 2
     assert second.returncode == 0, second.stdout[-4000:]
-    # The control plane is already at the target: not drained again.
-    assert f"already runs kubelet v{TARGET}: not drained." in _said(second)
+    # The control planes are already at the target: not drained again.
+    assert _said(second).count(f"already runs kubelet v{TARGET}: not drained.") == 3
     # kubectl drain retried the eviction the budget refused (the playbook reports it).
     assert f"The drain of {upgrade['worker']} waited for a PodDisruptionBudget" in _said(second), second.stdout[-4000:]
 
@@ -200,16 +212,22 @@ def test_every_node_ready_uncordoned_at_the_target(host, upgrade):
 
 def test_control_plane_static_pods_run_the_target(host, upgrade):
     pods = json.loads(host.check_output(f"{KUBECTL} -n kube-system get pods -o json"))["items"]
-    images = {p["metadata"]["labels"].get("component"): p["spec"]["containers"][0]["image"] for p in pods}
+
+    def images(component: str) -> list[str]:
+        return [
+            p["spec"]["containers"][0]["image"] for p in pods if p["metadata"]["labels"].get("component") == component
+        ]
+
+    # On every control plane.
     for component in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
-        assert images[component] == f"registry.k8s.io/{component}:v{TARGET}"
+        assert images(component) == [f"registry.k8s.io/{component}:v{TARGET}"] * 3
     # etcd keeps the image tag the role pins (kubeadm upgrades it only when the tag is its own default).
-    assert images["etcd"] == "registry.k8s.io/etcd:3.6.4-0"
+    assert images("etcd") == ["registry.k8s.io/etcd:3.6.4-0"] * 3
 
 
-@pytest.mark.parametrize("which", ["control plane", "worker"])
+@pytest.mark.parametrize("which", ["cp1", "cp2", "w1"])
 def test_packages_moved_to_the_next_minors_repository(host, upgrade, which):
-    node = host if which == "control plane" else worker_host(host)
+    node = node_host(host, which)
     for package in ("kubeadm", "kubelet", "kubectl"):
         assert node.check_output(f"dpkg-query -W -f '${{Version}}' {package}") == f"{TARGET}-1.1"
     assert set(node.check_output("apt-mark showhold").split()) >= {"kubeadm", "kubelet", "kubectl"}

@@ -1,1 +1,0 @@
-../../roles/nvidia_driver/library/nvidia_gpu_facts.py

@@ -1,0 +1,1 @@
+../../nvidia_driver/library/nvidia_gpu_facts.py
