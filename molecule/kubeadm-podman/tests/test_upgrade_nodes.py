@@ -62,8 +62,14 @@ def _said(result: Any) -> str:
 
 
 def _changed(result: Any, task: str) -> list[str]:
-    """The hosts (inventory names: the containers', which are also their node names) a task changed, in order."""
-    return re.findall(rf"TASK \[node_upgrade : {re.escape(task)}\][^\n]*\nchanged: \[([^\]]+)\]", result.stdout)
+    """The hosts (inventory names: the containers', which are also their node names) a task of the role changed,
+    in order. Molecule sets ANSIBLE_FORCE_COLOR, so the colour codes go first; each TASK header starts a section."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    hosts: list[str] = []
+    for section in re.split(r"\n(?=TASK \[)", plain):
+        if section.startswith(f"TASK [node_upgrade : {task}]"):
+            hosts += re.findall(r"^changed: \[([^\]\s]+)", section, re.M)
+    return hosts
 
 
 def _deployment(name: str, replicas: int, node_selector: dict[str, str] | None = None) -> dict[str, Any]:
