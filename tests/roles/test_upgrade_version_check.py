@@ -6,6 +6,7 @@ import json
 import pathlib
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -45,3 +46,26 @@ def test_skips_and_downgrades_are_refused(tmp_path, current, target):
     result = _run(tmp_path, current, target)
     assert result.returncode == 2, result.stdout
     assert "at most one minor ahead" in result.stdout
+
+
+def test_inventory_group_vars_reach_the_role(tmp_path):
+    """The settings are role defaults: an inventory's group_vars win over them (vars_files would not)."""
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
+    (inventory / "group_vars" / "all.yml").write_text('node_upgrade_kubernetes_version: "1.37.0"\n')
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.import_role:\n        name: node_upgrade\n        tasks_from: version_check\n"
+    )
+    ansible = shutil.which("ansible-playbook") or str(pathlib.Path(sys.executable).parent / "ansible-playbook")
+    result = subprocess.run(
+        [ansible, "-i", str(inventory), str(playbook), "-e", '{"__node_upgrade_current_version": "v1.35.1"}'],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1", "HOME": str(tmp_path), "ANSIBLE_ROLES_PATH": str(ROOT / "roles")},
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "node_upgrade_kubernetes_version 1.37.0 from the cluster's 1.35.1" in " ".join(result.stdout.split())

@@ -75,7 +75,7 @@ def test_stacked_etcd_has_three_voting_members(host):
     # Joined as learners (kubeadm's EtcdLearnerMode), then promoted: every member votes.
     assert not any(m.get("isLearner") for m in members)
     health = json.loads(_etcd(host, "endpoint health --cluster -w json"))
-    assert len(health) == 3 and all(h["health"] for h in health), health
+    assert len(health) == len(CONTROL_PLANES) and all(h["health"] for h in health), health
 
 
 def test_joined_control_planes_share_the_uploaded_certificates(host):

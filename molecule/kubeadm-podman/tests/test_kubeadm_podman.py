@@ -9,8 +9,10 @@ import uuid
 
 import pytest
 from kubeadm_cluster import (
+    CONTROL_PLANES,
     KUBECTL,
     NODE_COUNT,
+    address,
     assert_network_policy_denies,
     connect,
     ready_nodes,
@@ -57,7 +59,7 @@ def test_static_control_plane_pods_running(host):
     for component in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         phases = [p["status"]["phase"] for p in pods if p["metadata"]["labels"].get("component") == component]
         # One per control plane.
-        assert phases == ["Running"] * 3, (component, phases)
+        assert phases == ["Running"] * len(CONTROL_PLANES), (component, phases)
 
 
 def test_anonymous_only_on_health_paths(host):
@@ -141,7 +143,7 @@ def test_packages_from_the_signed_repository(host, which):
 
 def test_a_key_other_than_the_pinned_one_is_refused(host):
     """The same role with another fingerprint pinned: the served key is removed and the run stops."""
-    cp_ip = host.check_output("hostname -I").split()[0]
+    cp_ip = address(host)
     worker = worker_host(host)
     # The worker's kubernetes_node tasks alone; the control plane's facts are not gathered, so its URL is given.
     only_the_role = ["--tags", "kubernetes_node", "--limit", "kube_node", "-e"]

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from kubeadm_cluster import (
+    CONTROL_PLANES,
     KUBECTL,
     apply,
     assert_network_policy_denies,
@@ -182,7 +183,7 @@ def test_planted_drain_failure_uncordons_the_node_and_stops(upgrade):
         "unschedulable": False,
         "ready": True,
     }
-    assert len(upgrade["cps"]) == 3
+    assert len(upgrade["cps"]) == len(CONTROL_PLANES)
     for cp in upgrade["cps"]:
         assert states[cp]["kubelet"] == f"v{TARGET}", cp
         assert not states[cp]["unschedulable"], cp
@@ -204,7 +205,7 @@ def test_rerun_waits_for_the_budget_and_finishes(upgrade):
     assert upgrade["waiter_placed"] == [upgrade["worker"]] * 2
     assert second.returncode == 0, second.stdout[-4000:]
     # The control planes are already at the target: not drained again.
-    assert _said(second).count(f"already runs kubelet v{TARGET}: not drained.") == 3
+    assert _said(second).count(f"already runs kubelet v{TARGET}: not drained.") == len(CONTROL_PLANES)
     # kubectl drain retried the eviction the budget refused (the playbook reports it).
     assert f"The drain of {upgrade['worker']} waited for a PodDisruptionBudget" in _said(second), second.stdout[-4000:]
 
@@ -226,9 +227,9 @@ def test_control_plane_static_pods_run_the_target(host, upgrade):
 
     # On every control plane.
     for component in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
-        assert images(component) == [f"registry.k8s.io/{component}:v{TARGET}"] * 3
+        assert images(component) == [f"registry.k8s.io/{component}:v{TARGET}"] * len(CONTROL_PLANES)
     # etcd keeps the image tag the role pins (kubeadm upgrades it only when the tag is its own default).
-    assert images("etcd") == ["registry.k8s.io/etcd:3.6.4-0"] * 3
+    assert images("etcd") == ["registry.k8s.io/etcd:3.6.4-0"] * len(CONTROL_PLANES)
 
 
 @pytest.mark.parametrize("which", ["cp1", "cp2", "w1"])
