@@ -45,9 +45,8 @@ def test_lock_pins_the_mirrors_calico(calico, release):
 
 def test_pod_subnet_defaults_agree():
     # cni_pod_subnet reads kubeadm's variable; its fallback must be kubeadm's own default.
-    assert _defaults("cni")["cni_pod_subnet"] == "{{ kubeadm_control_plane_pod_subnet | default('%s') }}" % (
-        _defaults("kubeadm_control_plane")["kubeadm_control_plane_pod_subnet"]
-    )
+    fallback = _defaults("kubeadm_control_plane")["kubeadm_control_plane_pod_subnet"]
+    assert _defaults("cni")["cni_pod_subnet"] == f"{{{{ kubeadm_control_plane_pod_subnet | default('{fallback}') }}}}"
 
 
 @pytest.fixture(scope="module")

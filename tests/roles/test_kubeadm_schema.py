@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
-
 from kubeadm_schema import validate_documents
 
 GOOD = """

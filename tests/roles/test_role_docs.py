@@ -12,6 +12,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if p.is_dir())
 # Facts a role sets for other roles and playbooks, documented under "Outputs" in its README.
 PUBLIC = {
+    "containerd_running_version",
+    "containerd_target_version",
     "kubernetes_node_all_labels",
     "nvidia_driver_gpu_facts",
     "nvidia_driver_node_labels",

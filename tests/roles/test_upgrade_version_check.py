@@ -17,10 +17,11 @@ CHECK = ROOT / "roles" / "node_upgrade" / "tasks" / "version_check.yml"
 def _run(tmp_path: pathlib.Path, current: str, target: str) -> subprocess.CompletedProcess[str]:
     playbook = tmp_path / "play.yml"
     playbook.write_text(
-        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
-        f"    - ansible.builtin.include_tasks: {CHECK}\n"
+        f"- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.include_tasks: {CHECK}\n"
     )
-    ansible = shutil.which("ansible-playbook") or str(pathlib.Path(__import__("sys").executable).parent / "ansible-playbook")
+    ansible = shutil.which("ansible-playbook") or str(
+        pathlib.Path(__import__("sys").executable).parent / "ansible-playbook"
+    )
     extra = json.dumps({"__node_upgrade_current_version": current, "node_upgrade_kubernetes_version": target})
     return subprocess.run(
         [ansible, "-i", "localhost,", "-c", "local", str(playbook), "-e", extra],
@@ -64,7 +65,12 @@ def test_inventory_group_vars_reach_the_role(tmp_path):
         [ansible, "-i", str(inventory), str(playbook), "-e", '{"__node_upgrade_current_version": "v1.35.1"}'],
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1", "HOME": str(tmp_path), "ANSIBLE_ROLES_PATH": str(ROOT / "roles")},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "ANSIBLE_NOCOLOR": "1",
+            "HOME": str(tmp_path),
+            "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
+        },
         check=False,
     )
     assert result.returncode == 2, result.stdout + result.stderr

@@ -1,5 +1,5 @@
-"""playbooks/upgrade-nodes.yml for real on the scenario's cluster, v1.34.4 -> v1.35.4 (this module runs after
-test_kubeadm_podman.py, which checks the cluster site.yml made).
+"""playbooks/upgrade-nodes.yml for real on the scenario's cluster, v1.34.4 -> v1.35.4 and containerd 2.1.9 -> 2.2.1
+(this module runs after test_kubeadm_podman.py, which checks the cluster site.yml made).
 
 Run 1, a planted drain failure: a PodDisruptionBudget no eviction from the worker can satisfy. The control planes
 are upgraded one at a time (kubeadm upgrade apply on the first, kubeadm upgrade node on the other two), the
@@ -8,6 +8,7 @@ Run 2, the same command once that budget is gone and another makes the worker's 
 pod: the control planes are left alone (already at the target), the worker waits, is upgraded and uncordoned.
 Both runs are an operator's command line: the scenario's inventory, the target and this host's exceptions."""
 
+import hashlib
 import json
 import os
 import re
@@ -32,7 +33,21 @@ from kubeadm_cluster import (
 )
 
 TARGET = "1.35.4"
+CONTAINERD = "2.2.1"
 NS = "upgrade-test"
+
+
+def _containerd_vars() -> dict[str, Any]:
+    """The containerd role's target, as an operator passes a new pin: the archive prepare.yml packed (file://)."""
+    archive = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "files", f"containerd-{CONTAINERD}.tar.gz")
+    with open(archive, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    return {
+        "node_upgrade_containerd": True,
+        "containerd_archive_version": CONTAINERD,
+        "containerd_archive_url": f"file:///root/containerd-{CONTAINERD}.tar.gz",
+        "containerd_archive_sha256": digest,
+    }
 
 
 def _extra_vars(backup_dir: str, **more: Any) -> list[str]:
@@ -52,6 +67,7 @@ def _extra_vars(backup_dir: str, **more: Any) -> list[str]:
         # For the same reason its CoreDNS phase refuses to run ("start version '1.14.3' not supported"): CoreDNS
         # keeps the tag the inventory pins, as etcd does.
         "node_upgrade_kubeadm_skip_phases": ["addon/coredns"],
+        **_containerd_vars(),
         **more,
     }
     return ["-e", json.dumps(extra)]
@@ -62,13 +78,13 @@ def _said(result: Any) -> str:
     return " ".join(result.stdout.split())
 
 
-def _changed(result: Any, task: str) -> list[str]:
-    """The hosts (inventory names: the containers', which are also their node names) a task of the role changed,
+def _changed(result: Any, task: str, role: str = "node_upgrade") -> list[str]:
+    """The hosts (inventory names: the containers', which are also their node names) a task of a role changed,
     in order. Molecule sets ANSIBLE_FORCE_COLOR, so the colour codes go first; each TASK header starts a section."""
     plain = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
     hosts: list[str] = []
     for section in re.split(r"\n(?=TASK \[)", plain):
-        if section.startswith(f"TASK [node_upgrade : {task}]"):
+        if section.startswith(f"TASK [{role} : {task}]"):
             hosts += re.findall(r"^changed: \[([^\]\s]+)", section, re.M)
     return hosts
 
@@ -112,6 +128,7 @@ def _node_states(host: Any) -> dict[str, dict[str, Any]]:
         n["metadata"]["name"]: {
             "control_plane": is_control_plane(n),
             "kubelet": n["status"]["nodeInfo"]["kubeletVersion"],
+            "runtime": n["status"]["nodeInfo"]["containerRuntimeVersion"],
             "unschedulable": bool(n["spec"].get("unschedulable")),
             "ready": is_ready(n),
         }
@@ -180,16 +197,20 @@ def test_planted_drain_failure_uncordons_the_node_and_stops(upgrade):
     assert states[upgrade["worker"]] == {
         "control_plane": False,
         "kubelet": "v1.34.4",
+        "runtime": "containerd://2.1.9",
         "unschedulable": False,
         "ready": True,
     }
     assert len(upgrade["cps"]) == len(CONTROL_PLANES)
     for cp in upgrade["cps"]:
         assert states[cp]["kubelet"] == f"v{TARGET}", cp
+        assert states[cp]["runtime"] == f"containerd://{CONTAINERD}", cp
         assert not states[cp]["unschedulable"], cp
     # One after another: the first with kubeadm upgrade apply, the other two with kubeadm upgrade node.
     assert _changed(first, "Upgrade the cluster from the first control plane") == [upgrade["cps"][0]]
     assert _changed(first, "Upgrade this node's configuration (other control planes and workers)") == upgrade["cps"][1:]
+    # containerd too, on each control plane while it was drained; the worker stopped before it.
+    assert _changed(first, "Unpack containerd, its runc shim and ctr", role="containerd") == upgrade["cps"]
 
 
 def test_etcd_snapshot_and_encryption_key_saved_before_the_upgrade(upgrade):
@@ -204,8 +225,13 @@ def test_rerun_waits_for_the_budget_and_finishes(upgrade):
     second = upgrade["second"]
     assert upgrade["waiter_placed"] == [upgrade["worker"]] * 2
     assert second.returncode == 0, second.stdout[-4000:]
-    # The control planes are already at the target: not drained again.
-    assert _said(second).count(f"already runs kubelet v{TARGET}: not drained.") == len(CONTROL_PLANES)
+    # The control planes already run both targets: not drained again.
+    assert _said(second).count(f"already runs kubelet v{TARGET} and containerd {CONTAINERD}: not drained.") == len(
+        CONTROL_PLANES
+    )
+    # Only the worker's containerd changed in this run.
+    assert _changed(second, "Unpack containerd, its runc shim and ctr", role="containerd") == [upgrade["worker"]]
+
     # kubectl drain retried the eviction the budget refused (the playbook reports it).
     assert f"The drain of {upgrade['worker']} waited for a PodDisruptionBudget" in _said(second), second.stdout[-4000:]
 
@@ -213,6 +239,8 @@ def test_rerun_waits_for_the_budget_and_finishes(upgrade):
 def test_every_node_ready_uncordoned_at_the_target(host, upgrade):
     states = _node_states(host)
     assert {s["kubelet"] for s in states.values()} == {f"v{TARGET}"}
+    # The kubelet reads the runtime's version over CRI: the new containerd is the one serving it.
+    assert {s["runtime"] for s in states.values()} == {f"containerd://{CONTAINERD}"}
     assert all(s["ready"] and not s["unschedulable"] for s in states.values()), states
     assert host.check_output(f"{KUBECTL} version -o json").count(f'"gitVersion": "v{TARGET}"') == 2  # client and server
 
@@ -239,6 +267,17 @@ def test_packages_moved_to_the_next_minors_repository(host, upgrade, which):
         assert node.check_output(f"dpkg-query -W -f '${{Version}}' {package}") == f"{TARGET}-1.1"
     assert set(node.check_output("apt-mark showhold").split()) >= {"kubeadm", "kubelet", "kubectl"}
     assert "/v1.35/deb/" in node.file("/etc/apt/sources.list.d/kubernetes.sources").content_string
+
+
+@pytest.mark.parametrize("which", ["cp1", "cp3", "w1"])
+def test_containerd_replaced_from_the_new_archive(host, upgrade, which):
+    node = node_host(host, which)
+    assert f" v{CONTAINERD} " in node.check_output("/usr/local/bin/containerd --version")
+    assert node.service("containerd").is_running
+    # The server side: the daemon answering on the socket is the new one.
+    assert re.search(
+        rf"Server:\s+Version:\s+v{re.escape(CONTAINERD)}\b", node.check_output("/usr/local/bin/ctr version")
+    )
 
 
 def test_workloads_and_network_policy_after_the_upgrade(host, upgrade):
