@@ -73,17 +73,22 @@ def _extra_vars(backup_dir: str, **more: Any) -> list[str]:
     return ["-e", json.dumps(extra)]
 
 
+def _plain(result: Any) -> str:
+    """A playbook's output without colour codes: molecule sets ANSIBLE_FORCE_COLOR, and each line a long message
+    wraps onto is coloured on its own."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+
+
 def _said(result: Any) -> str:
     """A playbook's output with whitespace collapsed (Ansible's YAML output folds long messages)."""
-    return " ".join(result.stdout.split())
+    return " ".join(_plain(result).split())
 
 
 def _changed(result: Any, task: str, role: str = "node_upgrade") -> list[str]:
     """The hosts (inventory names: the containers', which are also their node names) a task of a role changed,
-    in order. Molecule sets ANSIBLE_FORCE_COLOR, so the colour codes go first; each TASK header starts a section."""
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    in order; each TASK header starts a section."""
     hosts: list[str] = []
-    for section in re.split(r"\n(?=TASK \[)", plain):
+    for section in re.split(r"\n(?=TASK \[)", _plain(result)):
         if section.startswith(f"TASK [{role} : {task}]"):
             hosts += re.findall(r"^changed: \[([^\]\s]+)", section, re.M)
     return hosts
