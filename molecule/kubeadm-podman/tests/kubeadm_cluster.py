@@ -17,7 +17,7 @@ import pytest
 import testinfra
 
 KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf"
-TEST_IMAGE = "localhost/kubeforge/test-cni:v1"
+TEST_IMAGE = "kubeforge.test/test-cni:v1"  # pulled through containerd's mirror: the registry on cp1
 # molecule.yml's hosts: three control planes behind api_lb's VIP and a worker.
 CONTROL_PLANES = ("cp1", "cp2", "cp3")
 NODE_COUNT = 4
@@ -75,7 +75,7 @@ def netcheck_container(args: list[str]) -> dict[str, Any]:
     return {
         "name": "netcheck",
         "image": TEST_IMAGE,
-        "imagePullPolicy": "Never",
+        "imagePullPolicy": "IfNotPresent",
         "command": ["/usr/local/bin/netcheck", *args],
         "securityContext": {
             "allowPrivilegeEscalation": False,

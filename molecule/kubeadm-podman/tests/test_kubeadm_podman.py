@@ -4,6 +4,7 @@ CNI), the hardening it configured, observed on the running API server and etcd, 
 a real connection between two pods. test_ha_control_plane.py checks the three control planes as one."""
 
 import json
+import re
 import time
 import uuid
 
@@ -45,6 +46,25 @@ def test_control_planes_and_worker_ready(nodes):
     assert {n["status"]["nodeInfo"]["containerRuntimeVersion"] for n in nodes} == {"containerd://2.1.9"}
     # Pod CIDRs come from kubeadm's podSubnet (the cni role reads the same variable).
     assert all(n["spec"]["podCIDR"].startswith("10.244.") for n in nodes)
+
+
+def test_images_pulled_from_the_registry_on_the_test_network(host, nodes):
+    # prepare.yml pushed the images to Debian's docker-registry on cp1; nothing was imported into containerd.
+    worker = worker_host(host)
+    hosts_toml = worker.file("/etc/containerd/certs.d/registry.k8s.io/hosts.toml").content_string
+    assert f'[host."http://{address(host)}:5000"]' in hosts_toml
+    assert "server =" not in hosts_toml  # mirror only: no fallback to registry.k8s.io
+    assert not worker.file("/root/images.tar").exists
+    pulled = worker.check_output("ctr -n k8s.io images ls -q").split()
+    assert "registry.k8s.io/kube-proxy:v1.34.4" in pulled
+    assert "kubeforge.test/test-cni:v1" in pulled
+    # The registry's own request log (journald): the worker asked it for kube-proxy's manifest.
+    log = host.check_output("journalctl -u docker-registry --no-pager -o cat")
+    asked = re.compile(
+        rf"{re.escape(address(worker))}\b.*/v2/kube-proxy/manifests/|/v2/kube-proxy/manifests/.*{re.escape(address(worker))}:"
+    )
+    lines = [line for line in log.splitlines() if asked.search(line)]
+    assert lines, [line for line in log.splitlines() if "/v2/kube-proxy/" in line][:5]
 
 
 def test_kubelet_serving_certificates_approved(host, nodes):
@@ -146,12 +166,10 @@ def test_a_key_other_than_the_pinned_one_is_refused(host):
     """The same role with another fingerprint pinned: the served key is removed and the run stops."""
     cp_ip = address(host)
     worker = worker_host(host)
-    # The worker's kubernetes_node tasks alone; the control plane's facts are not gathered, so its URL is given.
-    only_the_role = ["--tags", "kubernetes_node", "--limit", "kube_node", "-e"]
-    base_url = f"kubernetes_node_repo_base_url=http://{cp_ip}:8080"
-    result = run_playbook(
-        "site.yml", *only_the_role, base_url, "-e", "kubernetes_node_repo_key_fingerprint=" + "0" * 40
-    )
+    # The worker's kubernetes_node tasks alone; the control plane's facts are not gathered, so its address (the
+    # apt repositories' and the registry's, which every role's argument check reads) is given.
+    only_the_role = ["--tags", "kubernetes_node", "--limit", "kube_node", "-e", f"kubeadm_podman_cp_address={cp_ip}"]
+    result = run_playbook("site.yml", *only_the_role, "-e", "kubernetes_node_repo_key_fingerprint=" + "0" * 40)
     try:
         assert result.returncode == 2, result.stdout[-3000:]
         assert "not the pinned 0000000000000000000000000000000000000000" in result.stdout
@@ -159,7 +177,7 @@ def test_a_key_other_than_the_pinned_one_is_refused(host):
         assert not worker.file("/etc/apt/keyrings/kubernetes-apt-keyring.asc").exists
     finally:
         # Put the pinned key back (the inventory's fingerprint), as the next site.yml run would.
-        restored = run_playbook("site.yml", *only_the_role, base_url)
+        restored = run_playbook("site.yml", *only_the_role)
         assert restored.returncode == 0, restored.stdout[-3000:]
     assert worker.file("/etc/apt/keyrings/kubernetes-apt-keyring.asc").exists
 

@@ -1,0 +1,93 @@
+"""node_upgrade's per-node plan (tasks/plan.yml): whether a node is drained for a kubelet, NVIDIA driver branch or
+containerd change. Run by ansible-playbook on localhost against a stand-in `nvidia-smi` that prints the real H200's
+`nvidia-smi -q -x` (driver 580, ../shared/fixtures/gpu) and a stand-in `kubectl` that prints a kubelet version:
+the branch change inside upgrade-nodes.yml has not run on a GPU host (none was lent), its decision runs here."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _command(folder: pathlib.Path, name: str, script: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(0o755)
+
+
+def _plan(
+    tmp_path: pathlib.Path, gpu_fixtures: pathlib.Path, *, gpu_node: bool, kubelet: str, **variables: object
+) -> dict[str, object]:
+    bin_dir = tmp_path / "path"
+    _command(bin_dir, "nvidia-smi", f'[ "$*" = "-q -x" ] && exec cat {gpu_fixtures / "nvidia-smi-q.xml"}\nexit 1')
+    _command(bin_dir, "kubectl", f"printf %s {kubelet}")
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(
+        "[kube_control_plane]\nlocalhost ansible_connection=local\n" + ("[gpu_nodes]\nlocalhost\n" if gpu_node else "")
+    )
+    out = tmp_path / "plan.json"
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_subset: ['!all', 'min']\n  tasks:\n"
+        "    - ansible.builtin.include_role:\n        name: node_upgrade\n        tasks_from: plan.yml\n"
+        "    - ansible.builtin.copy:\n"
+        '        content: \'{{ {"loaded": __node_upgrade_loaded_branch,'
+        ' "driver_change": __node_upgrade_driver_change | bool,'
+        ' "needed": __node_upgrade_needed | bool} | to_json }}\'\n'
+        f"        dest: {out}\n        mode: '0644'\n"
+    )
+    ansible = shutil.which("ansible-playbook") or str(pathlib.Path(sys.executable).parent / "ansible-playbook")
+    defaults = {"node_upgrade_kubernetes_version": "1.35.4", "node_upgrade_containerd": False}
+    result = subprocess.run(
+        [ansible, "-i", str(inventory), str(playbook), "-e", json.dumps(defaults | variables)],
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "ANSIBLE_NOCOLOR": "1",
+            "HOME": str(tmp_path),
+            "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
+        },
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    plan: dict[str, object] = json.loads(out.read_text())
+    return plan
+
+
+def test_gpu_node_moving_to_another_branch_is_drained(tmp_path, gpu_fixtures):
+    """The kubelet is already at the target: only the driver branch (580 loaded, 590 pinned) makes it drain."""
+    plan = _plan(tmp_path, gpu_fixtures, gpu_node=True, kubelet="v1.35.4", node_upgrade_nvidia_driver_branch="590")
+    assert plan == {"loaded": "580", "driver_change": True, "needed": True}
+
+
+def test_gpu_node_on_the_pinned_branch_is_left_alone(tmp_path, gpu_fixtures):
+    plan = _plan(tmp_path, gpu_fixtures, gpu_node=True, kubelet="v1.35.4", node_upgrade_nvidia_driver_branch="580")
+    assert plan == {"loaded": "580", "driver_change": False, "needed": False}
+
+
+def test_no_branch_pinned_means_no_driver_change(tmp_path, gpu_fixtures):
+    plan = _plan(tmp_path, gpu_fixtures, gpu_node=True, kubelet="v1.35.4", node_upgrade_nvidia_driver_branch="")
+    assert plan["driver_change"] is False
+    assert plan["needed"] is False
+
+
+def test_node_outside_gpu_nodes_reads_no_gpu(tmp_path, gpu_fixtures):
+    """A pinned branch applies to gpu_nodes only: another node is not drained for it (nvidia-smi is not read)."""
+    plan = _plan(tmp_path, gpu_fixtures, gpu_node=False, kubelet="v1.35.4", node_upgrade_nvidia_driver_branch="590")
+    assert plan == {"loaded": "", "driver_change": False, "needed": False}
+
+
+@pytest.mark.parametrize("branch", ["580", "590"])
+def test_kubelet_behind_is_drained_whatever_the_branch(tmp_path, gpu_fixtures, branch):
+    plan = _plan(tmp_path, gpu_fixtures, gpu_node=True, kubelet="v1.34.4", node_upgrade_nvidia_driver_branch=branch)
+    assert plan["needed"] is True
+    assert plan["driver_change"] is (branch != "580")
