@@ -7,12 +7,10 @@ from __future__ import annotations
 import json
 import pathlib
 import shutil
-import subprocess
-import sys
 
 import pytest
+from local_playbook import run_playbook, stand_in
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 # `containerd --version` of the archive build (scripts/role-tools containerd; upstream's release prints its commit
 # where this prints go-module-proxy) and of Debian 12's package (containerd_1.6.20~ds1-1+deb12u3_amd64.deb).
 ARCHIVE_2_1 = "containerd github.com/containerd/containerd/v2 v2.1.9 go-module-proxy"
@@ -22,34 +20,20 @@ POLICY = "containerd:\n  Installed: 1.6.20~ds1-1+deb12u3\n  Candidate: 1.6.24~ds
 
 
 def _command(folder: pathlib.Path, name: str, output: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    script = folder / name
-    script.write_text(f"#!/bin/sh\ncat <<'EOF'\n{output}\nEOF\n")
-    script.chmod(0o755)
+    stand_in(folder, name, f"cat <<'EOF'\n{output}\nEOF")
 
 
 def _versions(tmp_path: pathlib.Path, **variables: object) -> dict[str, str]:
     out = tmp_path / "facts.json"
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
+    result = run_playbook(
+        tmp_path,
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
         "    - ansible.builtin.include_role:\n        name: containerd\n        tasks_from: versions.yml\n"
         "    - ansible.builtin.copy:\n"
         '        content: \'{{ {"running": containerd_running_version, "target": containerd_target_version} | to_json }}\'\n'
-        f"        dest: {out}\n        mode: '0644'\n"
-    )
-    ansible = shutil.which("ansible-playbook") or str(pathlib.Path(sys.executable).parent / "ansible-playbook")
-    result = subprocess.run(
-        [ansible, "-i", "localhost,", "-c", "local", str(playbook), "-e", json.dumps(variables)],
-        capture_output=True,
-        text=True,
-        env={
-            "PATH": f"{tmp_path / 'path'}:/usr/bin:/bin",
-            "ANSIBLE_NOCOLOR": "1",
-            "HOME": str(tmp_path),
-            "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
-        },
-        check=False,
+        f"        dest: {out}\n        mode: '0644'\n",
+        variables,
+        path=(tmp_path / "path",),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     facts: dict[str, str] = json.loads(out.read_text())

@@ -7,56 +7,35 @@ from __future__ import annotations
 
 import json
 import pathlib
-import shutil
-import subprocess
-import sys
 
 import pytest
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _command(folder: pathlib.Path, name: str, script: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(f"#!/bin/sh\n{script}\n")
-    path.chmod(0o755)
+from local_playbook import run_playbook, stand_in
 
 
 def _plan(
     tmp_path: pathlib.Path, gpu_fixtures: pathlib.Path, *, gpu_node: bool, kubelet: str, **variables: object
 ) -> dict[str, object]:
     bin_dir = tmp_path / "path"
-    _command(bin_dir, "nvidia-smi", f'[ "$*" = "-q -x" ] && exec cat {gpu_fixtures / "nvidia-smi-q.xml"}\nexit 1')
-    _command(bin_dir, "kubectl", f"printf %s {kubelet}")
+    stand_in(bin_dir, "nvidia-smi", f'[ "$*" = "-q -x" ] && exec cat {gpu_fixtures / "nvidia-smi-q.xml"}\nexit 1')
+    stand_in(bin_dir, "kubectl", f"printf %s {kubelet}")
     inventory = tmp_path / "hosts.ini"
     inventory.write_text(
         "[kube_control_plane]\nlocalhost ansible_connection=local\n" + ("[gpu_nodes]\nlocalhost\n" if gpu_node else "")
     )
     out = tmp_path / "plan.json"
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
+    defaults = {"node_upgrade_kubernetes_version": "1.35.4", "node_upgrade_containerd": False}
+    result = run_playbook(
+        tmp_path,
         "- hosts: localhost\n  gather_subset: ['!all', 'min']\n  tasks:\n"
         "    - ansible.builtin.include_role:\n        name: node_upgrade\n        tasks_from: plan.yml\n"
         "    - ansible.builtin.copy:\n"
         '        content: \'{{ {"loaded": __node_upgrade_loaded_branch,'
         ' "driver_change": __node_upgrade_driver_change | bool,'
         ' "needed": __node_upgrade_needed | bool} | to_json }}\'\n'
-        f"        dest: {out}\n        mode: '0644'\n"
-    )
-    ansible = shutil.which("ansible-playbook") or str(pathlib.Path(sys.executable).parent / "ansible-playbook")
-    defaults = {"node_upgrade_kubernetes_version": "1.35.4", "node_upgrade_containerd": False}
-    result = subprocess.run(
-        [ansible, "-i", str(inventory), str(playbook), "-e", json.dumps(defaults | variables)],
-        capture_output=True,
-        text=True,
-        env={
-            "PATH": f"{bin_dir}:/usr/bin:/bin",
-            "ANSIBLE_NOCOLOR": "1",
-            "HOME": str(tmp_path),
-            "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
-        },
-        check=False,
+        f"        dest: {out}\n        mode: '0644'\n",
+        defaults | variables,
+        inventory=str(inventory),
+        path=(bin_dir,),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     plan: dict[str, object] = json.loads(out.read_text())

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
-import shutil
 import subprocess
-import sys
 
 import pytest
+from local_playbook import run_playbook
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CHECK = ROOT / "roles" / "node_upgrade" / "tasks" / "version_check.yml"
 
 
 def _run(tmp_path: pathlib.Path, current: str, target: str) -> subprocess.CompletedProcess[str]:
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        f"- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.include_tasks: {CHECK}\n"
-    )
-    ansible = shutil.which("ansible-playbook") or str(
-        pathlib.Path(__import__("sys").executable).parent / "ansible-playbook"
-    )
-    extra = json.dumps({"__node_upgrade_current_version": current, "node_upgrade_kubernetes_version": target})
-    return subprocess.run(
-        [ansible, "-i", "localhost,", "-c", "local", str(playbook), "-e", extra],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1", "HOME": str(tmp_path)},
-        check=False,
+    return run_playbook(
+        tmp_path,
+        f"- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.include_tasks: {CHECK}\n",
+        {"__node_upgrade_current_version": current, "node_upgrade_kubernetes_version": target},
     )
 
 
@@ -55,23 +43,12 @@ def test_inventory_group_vars_reach_the_role(tmp_path):
     (inventory / "group_vars").mkdir(parents=True)
     (inventory / "hosts.yml").write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
     (inventory / "group_vars" / "all.yml").write_text('node_upgrade_kubernetes_version: "1.37.0"\n')
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
+    result = run_playbook(
+        tmp_path,
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
-        "    - ansible.builtin.import_role:\n        name: node_upgrade\n        tasks_from: version_check\n"
-    )
-    ansible = shutil.which("ansible-playbook") or str(pathlib.Path(sys.executable).parent / "ansible-playbook")
-    result = subprocess.run(
-        [ansible, "-i", str(inventory), str(playbook), "-e", '{"__node_upgrade_current_version": "v1.35.1"}'],
-        capture_output=True,
-        text=True,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "ANSIBLE_NOCOLOR": "1",
-            "HOME": str(tmp_path),
-            "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
-        },
-        check=False,
+        "    - ansible.builtin.import_role:\n        name: node_upgrade\n        tasks_from: version_check\n",
+        {"__node_upgrade_current_version": "v1.35.1"},
+        inventory=str(inventory),
     )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "node_upgrade_kubernetes_version 1.37.0 from the cluster's 1.35.1" in " ".join(result.stdout.split())

@@ -13,6 +13,7 @@ from kubeadm_cluster import (
     CONTROL_PLANES,
     KUBECTL,
     NODE_COUNT,
+    TEST_IMAGE,
     address,
     assert_network_policy_denies,
     connect,
@@ -57,12 +58,11 @@ def test_images_pulled_from_the_registry_on_the_test_network(host, nodes):
     assert not worker.file("/root/images.tar").exists
     pulled = worker.check_output("ctr -n k8s.io images ls -q").split()
     assert "registry.k8s.io/kube-proxy:v1.34.4" in pulled
-    assert "kubeforge.test/test-cni:v1" in pulled
+    assert TEST_IMAGE in pulled
     # The registry's own request log (journald): the worker asked it for kube-proxy's manifest.
     log = host.check_output("journalctl -u docker-registry --no-pager -o cat")
-    asked = re.compile(
-        rf"{re.escape(address(worker))}\b.*/v2/kube-proxy/manifests/|/v2/kube-proxy/manifests/.*{re.escape(address(worker))}:"
-    )
+    worker_ip = re.escape(address(worker))
+    asked = re.compile(rf"{worker_ip}\b.*/v2/kube-proxy/manifests/|/v2/kube-proxy/manifests/.*{worker_ip}:")
     lines = [line for line in log.splitlines() if asked.search(line)]
     assert lines, [line for line in log.splitlines() if "/v2/kube-proxy/" in line][:5]
 
